@@ -1,0 +1,140 @@
+// Every agent setting, once: environment variable, CLI flag, default, what is
+// accepted and how it is parsed. `--help`, the config errors, docs/configuration.md
+// and the chart's env wiring all read this table.
+
+export interface Setting<T> {
+  readonly env: string;
+  readonly flag: string;
+  /** Dotted path of the chart value that sets it, when the chart exposes it. */
+  readonly chartValue?: string;
+  readonly default: T;
+  readonly description: string;
+  /** Human description of accepted values, used in error messages. */
+  readonly accepted: string;
+  /** Returns the parsed value, or undefined when the text is not accepted. */
+  readonly parse: (text: string) => T | undefined;
+  /** How the default is written as text (env var form). */
+  readonly format: (value: T) => string;
+}
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Parses Go-style durations such as 500ms, 1s, 25s, 1m30s into milliseconds. */
+export function parseDuration(text: string): number | undefined {
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
+  let total = 0;
+  let consumed = 0;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    total += Number(m[1]) * DURATION_UNITS[m[2]!]!;
+    consumed = re.lastIndex;
+  }
+  if (text.length === 0 || consumed !== text.length) return undefined;
+  return Math.round(total);
+}
+
+export function formatDuration(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms % 1000 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
+}
+
+function integer(min: number, max: number) {
+  return (text: string): number | undefined => {
+    if (!/^\d+$/.test(text)) return undefined;
+    const n = Number(text);
+    return n >= min && n <= max ? n : undefined;
+  };
+}
+
+function oneOf<T extends string>(...values: T[]) {
+  return (text: string): T | undefined => (values as string[]).includes(text) ? (text as T) : undefined;
+}
+
+function durationBetween(minMs: number, maxMs: number) {
+  return (text: string): number | undefined => {
+    const ms = parseDuration(text);
+    return ms !== undefined && ms >= minMs && ms <= maxMs ? ms : undefined;
+  };
+}
+
+const bool = (text: string): boolean | undefined =>
+  text === 'true' ? true : text === 'false' ? false : undefined;
+
+const ipAddress = (text: string): string | undefined =>
+  /^(\d{1,3}\.){3}\d{1,3}$/.test(text) && text.split('.').every((o) => Number(o) <= 255)
+    ? text
+    : /^[0-9a-fA-F:.]+$/.test(text) && text.includes(':')
+      ? text
+      : undefined;
+
+const absolutePath = (text: string): string | undefined =>
+  text.startsWith('/') && !text.includes('\0') && text.length > 1 ? text.replace(/\/+$/, '') : undefined;
+
+const str = (v: string) => v;
+const num = (v: number) => String(v);
+
+export const SETTINGS = {
+  metricsPort: {
+    env: 'EBPF_METRICS_PORT', flag: '--metrics-port', chartValue: 'config.metricsPort',
+    default: 9090, description: 'TCP port of the HTTP server for /metrics and /health',
+    accepted: 'an integer from 1 to 65535', parse: integer(1, 65535), format: num,
+  },
+  metricsAddress: {
+    env: 'EBPF_METRICS_ADDRESS', flag: '--metrics-address', chartValue: 'config.metricsAddress',
+    default: '0.0.0.0', description: 'Address the HTTP server binds to',
+    accepted: 'an IPv4 or IPv6 address such as 0.0.0.0, 127.0.0.1 or ::', parse: ipAddress, format: str,
+  },
+  collectionInterval: {
+    env: 'EBPF_COLLECTION_INTERVAL', flag: '--collection-interval', chartValue: 'config.collectionInterval',
+    default: 25_000, description: 'How often the flow maps are drained into the counters',
+    accepted: 'a duration from 100ms to 1h such as 500ms, 1s, 25s or 1m', parse: durationBetween(100, 3_600_000),
+    format: formatDuration,
+  },
+  logLevel: {
+    env: 'EBPF_LOG_LEVEL', flag: '--log-level', chartValue: 'config.logLevel',
+    default: 'info' as 'debug' | 'info' | 'warn' | 'error', description: 'Lowest level that is logged',
+    accepted: 'one of debug, info, warn, error', parse: oneOf('debug', 'info', 'warn', 'error'), format: str,
+  },
+  logFormat: {
+    env: 'EBPF_LOG_FORMAT', flag: '--log-format', chartValue: 'config.logFormat',
+    default: 'json' as 'json' | 'console', description: 'Log line format',
+    accepted: 'one of json, console', parse: oneOf('json', 'console'), format: str,
+  },
+  netnsFilterMode: {
+    env: 'EBPF_NETNS_FILTER_MODE', flag: '--netns-filter-mode', chartValue: 'config.netnsFilterMode',
+    default: 'default' as 'default' | 'disabled',
+    description: 'default: count pods (hostNetwork pods too) and leave out host system traffic; disabled: count everything',
+    accepted: 'one of default, disabled', parse: oneOf('default', 'disabled'), format: str,
+  },
+  connectionTracking: {
+    env: 'EBPF_CONNECTION_TRACKING', flag: '--connection-tracking', chartValue: 'config.connectionTracking',
+    default: true, description: 'Export kubeadapt_active_connections (distinct 5-tuples per IP pair and interval)',
+    accepted: 'true or false', parse: bool, format: (v: boolean) => String(v),
+  },
+  pinPath: {
+    env: 'EBPF_BPF_PIN_PATH', flag: '--bpf-pin-path', chartValue: 'config.pinPath',
+    default: '/sys/fs/bpf/kubeadapt', description: 'bpffs directory where the agent pins its maps',
+    accepted: 'an absolute path on a bpf filesystem', parse: absolutePath, format: str,
+  },
+  maxFlows: {
+    env: 'EBPF_MAX_FLOWS', flag: '--max-flows', chartValue: 'config.maxFlows',
+    default: 65536, description: 'Capacity of the flow map (connections per collection interval); new flows beyond it go to the overflow ring buffer',
+    accepted: 'an integer from 16 to 16777216', parse: integer(16, 16_777_216), format: num,
+  },
+  pairTtl: {
+    env: 'EBPF_PAIR_TTL', flag: '--pair-ttl', chartValue: 'config.pairTtl',
+    default: 300_000, description: 'Series of IP pairs without traffic for this long are dropped from /metrics',
+    accepted: 'a duration from 1s to 24h such as 90s, 5m or 1h', parse: durationBetween(1000, 86_400_000),
+    format: formatDuration,
+  },
+  attachMode: {
+    env: 'EBPF_ATTACH_MODE', flag: '--attach-mode', chartValue: 'config.attachMode',
+    default: 'auto' as 'auto' | 'tcx' | 'tc',
+    description: 'auto: tcx where the kernel has it (6.6+), legacy TC (clsact + cls_bpf) otherwise',
+    accepted: 'one of auto, tcx, tc', parse: oneOf('auto', 'tcx', 'tc'), format: str,
+  },
+} as const;
+
+export type SettingKey = keyof typeof SETTINGS;
+export type Config = { -readonly [K in SettingKey]: (typeof SETTINGS)[K]['default'] };
