@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: Apache-2.0
+// Registers the addon's exports; the typed contract is agent/src/native.d.ts.
+#include <napi.h>
+#include <unistd.h>
+
+#include "bpf_object.h"
+#include "errors.h"
+#include "netlink.h"
+
+namespace ebpf_agent {
+namespace {
+
+Napi::Value CloseFd(const Napi::CallbackInfo& info) {
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  if (close(fd) != 0) throw ErrnoError(info.Env(), errno, "closing fd " + std::to_string(fd));
+  return info.Env().Undefined();
+}
+
+}  // namespace
+}  // namespace ebpf_agent
+
+static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
+  using namespace ebpf_agent;
+  BpfObject::Init(env, exports);
+  LinkMonitor::Init(env, exports);
+  exports.Set("listLinks", Napi::Function::New(env, ListLinks));
+  exports.Set("closeFd", Napi::Function::New(env, CloseFd));
+  return exports;
+}
+
+NODE_API_MODULE(ebpf_agent, InitAddon)

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: Apache-2.0
+// Attaching the programs to interfaces: legacy TC (clsact + cls_bpf in
+// direct-action mode, through libbpf's bpf_tc_* API) and tcx links.
+#include <bpf/bpf.h>
+#include <linux/bpf.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "bpf_object.h"
+#include "errors.h"
+
+namespace ebpf_agent {
+namespace {
+
+// uapi of kernel 6.6+; Debian 12's headers predate tcx.
+constexpr int kTcxIngress = 46;
+constexpr int kTcxEgress = 47;
+constexpr uint32_t kBeforeFlag = 1u << 3;  // BPF_F_BEFORE: first in the chain
+
+struct TcTarget {
+  bpf_tc_hook hook{};
+  bpf_tc_opts opts{};
+  std::string where;
+};
+
+TcTarget ReadTarget(const Napi::Object& o) {
+  TcTarget t;
+  t.hook.sz = sizeof(t.hook);
+  t.opts.sz = sizeof(t.opts);
+  t.hook.ifindex = o.Get("ifindex").As<Napi::Number>().Int32Value();
+  std::string dir = o.Get("direction").As<Napi::String>();
+  t.hook.attach_point = dir == "egress" ? BPF_TC_EGRESS : BPF_TC_INGRESS;
+  t.opts.handle = o.Get("handle").As<Napi::Number>().Uint32Value();
+  t.opts.priority = o.Get("priority").As<Napi::Number>().Uint32Value();
+  t.where = "tc " + dir + " of ifindex " + std::to_string(t.hook.ifindex) + " (handle " +
+            std::to_string(t.opts.handle) + ", priority " + std::to_string(t.opts.priority) + ")";
+  return t;
+}
+
+}  // namespace
+
+// attachTc({ifindex, direction, handle, priority, program, replace}) -> {createdQdisc, programId}
+Napi::Value BpfObject::AttachTc(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = info[0].As<Napi::Object>();
+  TcTarget t = ReadTarget(o);
+  int prog_fd = ProgramFd(env, o.Get("program").As<Napi::String>());
+
+  int err = bpf_tc_hook_create(&t.hook);
+  bool created = err == 0;
+  if (err && err != -EEXIST) throw ErrnoError(env, err, "creating clsact qdisc for " + t.where);
+
+  t.opts.prog_fd = prog_fd;
+  t.opts.flags = o.Get("replace").ToBoolean() ? BPF_TC_F_REPLACE : 0;
+  err = bpf_tc_attach(&t.hook, &t.opts);
+  if (err) {
+    if (created) {
+      // Leave the interface as we found it.
+      t.hook.attach_point = static_cast<bpf_tc_attach_point>(BPF_TC_INGRESS | BPF_TC_EGRESS);
+      bpf_tc_hook_destroy(&t.hook);
+    }
+    throw ErrnoError(env, err, "attaching to " + t.where);
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("createdQdisc", created);
+  out.Set("programId", t.opts.prog_id);
+  return out;
+}
+
+// detachTc({ifindex, direction, handle, priority, destroyQdisc})
+Napi::Value BpfObject::DetachTc(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = info[0].As<Napi::Object>();
+  TcTarget t = ReadTarget(o);
+  int err = bpf_tc_detach(&t.hook, &t.opts);
+  // ENOENT/ENODEV: the filter or the interface is already gone (pod deleted).
+  if (err && err != -ENOENT && err != -ENODEV && err != -EINVAL)
+    throw ErrnoError(env, err, "detaching from " + t.where);
+  if (o.Get("destroyQdisc").ToBoolean()) {
+    // Only BPF_TC_INGRESS|BPF_TC_EGRESS removes the clsact qdisc itself.
+    t.hook.attach_point = static_cast<bpf_tc_attach_point>(BPF_TC_INGRESS | BPF_TC_EGRESS);
+    err = bpf_tc_hook_destroy(&t.hook);
+    if (err && err != -ENOENT && err != -ENODEV && err != -EINVAL)
+      throw ErrnoError(env, err, "removing clsact qdisc of ifindex " + std::to_string(t.hook.ifindex));
+  }
+  return env.Undefined();
+}
+
+// queryTc({ifindex, direction, handle, priority}) -> programId | null
+Napi::Value BpfObject::QueryTc(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TcTarget t = ReadTarget(info[0].As<Napi::Object>());
+  int err = bpf_tc_query(&t.hook, &t.opts);
+  if (err == -ENOENT || err == -EINVAL || err == -ENODEV) return env.Null();
+  if (err) throw ErrnoError(env, err, "querying " + t.where);
+  return Napi::Number::New(env, t.opts.prog_id);
+}
+
+// attachTcx({ifindex, direction, program}) -> link fd. Closing the fd (or
+// unpinning a pinned link and closing) detaches.
+Napi::Value BpfObject::AttachTcx(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = info[0].As<Napi::Object>();
+  int ifindex = o.Get("ifindex").As<Napi::Number>().Int32Value();
+  std::string dir = o.Get("direction").As<Napi::String>();
+  int prog_fd = ProgramFd(env, o.Get("program").As<Napi::String>());
+  LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = kBeforeFlag);
+  int fd = bpf_link_create(prog_fd, ifindex,
+                           static_cast<bpf_attach_type>(dir == "egress" ? kTcxEgress : kTcxIngress), &opts);
+  if (fd < 0)
+    throw ErrnoError(env, errno, "attaching tcx " + dir + " link to ifindex " + std::to_string(ifindex));
+  return Napi::Number::New(env, fd);
+}
+
+}  // namespace ebpf_agent

@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: Apache-2.0
+// Draining the flow maps. The programs write one of two maps (flow_control's
+// active_slot). A drain flips the slot, waits for one RCU grace period so no
+// program still writes the old map, then empties the old map. No writer ever
+// races the drain, so no increment is lost between a copy and a delete.
+#include <bpf/bpf.h>
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <vector>
+
+#include "bpf_object.h"
+#include "errors.h"
+#include "flows.h"
+
+namespace ebpf_agent {
+namespace {
+
+constexpr size_t kRecordSize = sizeof(flow_key) + sizeof(flow_stats);
+
+// TC programs run inside RCU read-side sections; MEMBARRIER_CMD_GLOBAL returns
+// only after synchronize_rcu(), i.e. after every program that could still see
+// the old slot has returned.
+void WaitForPrograms() {
+  if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) != 0) {
+    // nohz_full kernels refuse it; programs finish in microseconds.
+    usleep(20000);
+  }
+}
+
+// Batch lookup-and-delete (5.6+), in chunks; ENOSPC means a bucket holds more
+// entries than the chunk, so grow the chunk and retry.
+int DrainBatch(int fd, std::vector<uint8_t>& out, bool& unsupported) {
+  uint32_t chunk = 4096;
+  std::vector<flow_key> keys;
+  std::vector<flow_stats> values;
+  flow_key out_batch{};
+  bool first = true;
+  for (;;) {
+    keys.resize(chunk);
+    values.resize(chunk);
+    uint32_t count = chunk;
+    LIBBPF_OPTS(bpf_map_batch_opts, opts);
+    int err = bpf_map_lookup_and_delete_batch(fd, first ? nullptr : &out_batch, &out_batch, keys.data(),
+                                              values.data(), &count, &opts);
+    int e = err ? errno : 0;
+    for (uint32_t i = 0; i < count; i++) {
+      const auto* k = reinterpret_cast<const uint8_t*>(&keys[i]);
+      const auto* v = reinterpret_cast<const uint8_t*>(&values[i]);
+      out.insert(out.end(), k, k + sizeof(flow_key));
+      out.insert(out.end(), v, v + sizeof(flow_stats));
+    }
+    if (!err) {
+      first = false;
+      continue;
+    }
+    if (e == ENOENT) return 0;
+    if (e == ENOSPC && count == 0) {
+      chunk *= 2;
+      continue;
+    }
+    if (first && count == 0 && (e == EINVAL || e == ENOTSUP || e == EOPNOTSUPP || e == ENOSYS)) {
+      unsupported = true;
+      return 0;
+    }
+    return e;
+  }
+}
+
+// Kernels without batch ops: the map is quiescent, so collect every key first,
+// then look up and delete each.
+int DrainIterate(int fd, std::vector<uint8_t>& out) {
+  std::vector<flow_key> keys;
+  flow_key key{}, next{};
+  const flow_key* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    keys.push_back(next);
+    key = next;
+    prev = &key;
+  }
+  for (const flow_key& k : keys) {
+    flow_stats v{};
+    if (bpf_map_lookup_elem(fd, &k, &v) != 0) continue;
+    if (bpf_map_delete_elem(fd, &k) != 0 && errno != ENOENT) return errno;
+    const auto* kp = reinterpret_cast<const uint8_t*>(&k);
+    const auto* vp = reinterpret_cast<const uint8_t*>(&v);
+    out.insert(out.end(), kp, kp + sizeof(k));
+    out.insert(out.end(), vp, vp + sizeof(v));
+  }
+  return 0;
+}
+
+class DrainWorker : public Napi::AsyncWorker {
+ public:
+  DrainWorker(Napi::Env env, int control_fd, int map_fds[2], bool flip)
+      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), control_fd_(control_fd), flip_(flip) {
+    map_fds_[0] = map_fds[0];
+    map_fds_[1] = map_fds[1];
+  }
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    uint32_t zero = 0;
+    flow_control ctl{};
+    if (bpf_map_lookup_elem(control_fd_, &zero, &ctl)) return Fail(errno, "reading flow_control");
+    uint32_t drained = ctl.active_slot & 1;
+    if (flip_) {
+      ctl.active_slot = drained ^ 1;
+      if (bpf_map_update_elem(control_fd_, &zero, &ctl, BPF_ANY)) return Fail(errno, "flipping flow_control slot");
+      WaitForPrograms();
+    } else {
+      drained ^= 1;  // drain the idle map only (left over by a previous process)
+    }
+    slot_ = drained;
+    bool unsupported = false;
+    int err = DrainBatch(map_fds_[drained], records_, unsupported);
+    if (!err && unsupported) err = DrainIterate(map_fds_[drained], records_);
+    if (err) Fail(err, "draining flow map slot " + std::to_string(drained));
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("slot", slot_);
+    out.Set("records", Napi::Buffer<uint8_t>::Copy(env, records_.data(), records_.size()));
+    deferred_.Resolve(out);
+  }
+  void OnError(const Napi::Error&) override { deferred_.Reject(ErrnoError(Env(), failure_.err, failure_.what).Value()); }
+
+ private:
+  void Fail(int err, std::string what) {
+    failure_ = {err ? err : EIO, std::move(what)};
+    SetError(failure_.what);
+  }
+  Napi::Promise::Deferred deferred_;
+  int control_fd_;
+  int map_fds_[2];
+  bool flip_;
+  uint32_t slot_ = 0;
+  std::vector<uint8_t> records_;
+  ErrnoFailure failure_;
+};
+
+}  // namespace
+
+// drain({flip = true}) -> Promise<{slot, records: Buffer}>; records are
+// flow_key + flow_stats, 72 bytes each, decoded in TypeScript.
+Napi::Value BpfObject::Drain(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  CheckOpen(env);
+  bool flip = true;
+  if (info.Length() > 0 && info[0].IsObject()) {
+    Napi::Object o = info[0].As<Napi::Object>();
+    if (o.Has("flip")) flip = o.Get("flip").ToBoolean();
+  }
+  int maps[2] = {MapFd("connection_flows"), MapFd("connection_flows_1")};
+  auto* w = new DrainWorker(env, MapFd("flow_control"), maps, flip);
+  Napi::Promise p = w->Promise();
+  w->Queue();
+  return p;
+}
+
+}  // namespace ebpf_agent

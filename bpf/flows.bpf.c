@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Per-connection egress accounting at the TC layer.
+ *
+ * tc_pod_egress sits on TC ingress of the host end of each pod veth: every
+ * packet a pod sends passes there exactly once. tc_host_egress sits on TC
+ * egress of the node's uplinks and counts only locally originated packets, so
+ * a pod's packet that the node forwards is not counted a second time.
+ * Neither program changes a packet's fate: they return TC_ACT_UNSPEC
+ * (== TCX_NEXT), which lets the next program on the hook decide.
+ */
+#include "lib/parse.bpf.h"
+
+#ifndef TC_ACT_UNSPEC
+#define TC_ACT_UNSPEC (-1)
+#endif
+#define FLOW_MAP_DEFAULT_ENTRIES 65536
+
+/* Set by the loader before load; the verifier prunes the unused branches. */
+const volatile __u8 use_coarse_clock = 0;
+/* netns filter mode "default": host system traffic on the uplink is skipped. */
+const volatile __u8 count_host_system_traffic = 0;
+
+/* Two flow maps, written one at a time (see flow_control.active_slot).
+ * key: flow_key; value: flow_stats. Deleted by the agent when it drains the
+ * inactive slot. Memory at max_entries (preallocated): about 160 B an entry,
+ * ~10 MiB per map at 65536. */
+struct flow_map {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FLOW_MAP_DEFAULT_ENTRIES);
+	__type(key, struct flow_key);
+	__type(value, struct flow_stats);
+};
+struct flow_map connection_flows SEC(".maps");
+struct flow_map connection_flows_1 SEC(".maps");
+
+/* key 0 -> flow_control. Written by the agent only; pinned so a restarted
+ * agent knows which slot is live. 16 B. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct flow_control);
+} flow_control SEC(".maps");
+
+/* Deltas of flows that did not fit into the active flow map (flow_record).
+ * Submitted without a wake-up: the agent consumes it on its own timer, so a
+ * full map never costs a context switch per packet. Size set by the loader. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+} overflow_events SEC(".maps");
+
+/* index: enum agent_stat; per-CPU __u64 counters, never deleted. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, STAT_COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} agent_stats SEC(".maps");
+
+static __always_inline void stat_add(__u32 index, __u64 n)
+{
+	__u64 *v = bpf_map_lookup_elem(&agent_stats, &index);
+	if (v)
+		*v += n;
+}
+
+static __always_inline __u64 now_ns(void)
+{
+	/* bpf_ktime_get_coarse_ns (5.11+) costs a tenth of bpf_ktime_get_ns;
+	 * tick resolution is plenty for first/last seen. */
+	if (use_coarse_clock)
+		return bpf_ktime_get_coarse_ns();
+	return bpf_ktime_get_ns();
+}
+
+static __always_inline void overflow(struct parsed_packet *p, __u64 bytes, __u64 packets, __u64 now)
+{
+	struct flow_record *r = bpf_ringbuf_reserve(&overflow_events, sizeof(*r), 0);
+	if (!r) {
+		stat_add(STAT_RINGBUF_FULL_PACKETS, packets);
+		stat_add(STAT_RINGBUF_FULL_BYTES, bytes);
+		return;
+	}
+	r->key = p->key;
+	r->bytes = bytes;
+	r->packets = packets;
+	r->seen_ns = now;
+	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
+	stat_add(STAT_OVERFLOW_RECORDS, 1);
+}
+
+static __always_inline void account(void *flows, struct parsed_packet *p, __u64 bytes,
+				    __u64 packets)
+{
+	__u64 now = now_ns();
+	struct flow_stats *v = bpf_map_lookup_elem(flows, &p->key);
+	if (v) {
+		__sync_fetch_and_add(&v->bytes, bytes);
+		__sync_fetch_and_add(&v->packets, packets);
+		v->last_seen_ns = now;
+		return;
+	}
+	struct flow_stats init = {
+		.bytes = bytes, .packets = packets, .first_seen_ns = now, .last_seen_ns = now,
+	};
+	long err = bpf_map_update_elem(flows, &p->key, &init, BPF_NOEXIST);
+	if (!err)
+		return;
+	if (err == -17 /* EEXIST: another CPU inserted it first */) {
+		v = bpf_map_lookup_elem(flows, &p->key);
+		if (v) {
+			__sync_fetch_and_add(&v->bytes, bytes);
+			__sync_fetch_and_add(&v->packets, packets);
+			v->last_seen_ns = now;
+			return;
+		}
+	}
+	if (err != -7 /* E2BIG: map full */ && err != -17)
+		stat_add(STAT_MAP_UPDATE_FAILED, 1);
+	overflow(p, bytes, packets, now);
+}
+
+static __always_inline void count_packet(struct __sk_buff *skb)
+{
+	struct parsed_packet p = {};
+	int rc = parse_packet((void *)(long)skb->data, (void *)(long)skb->data_end, skb->len, &p);
+	if (rc == PARSE_NEED_MORE && skb->len > skb->data_end - skb->data) {
+		/* Headers split across fragments of a non-linear skb: make the
+		 * first 128 bytes linear (content and fate unchanged) and retry. */
+		__u32 want = skb->len < 128 ? skb->len : 128;
+		if (bpf_skb_pull_data(skb, want) == 0) {
+			__builtin_memset(&p, 0, sizeof(p));
+			rc = parse_packet((void *)(long)skb->data, (void *)(long)skb->data_end,
+					  skb->len, &p);
+		}
+	}
+	if (rc == PARSE_NEED_MORE)
+		rc = STAT_IGNORED_TRUNCATED;
+	if (rc != PARSE_OK) {
+		stat_add(rc, 1);
+		return;
+	}
+
+	__u64 bytes = p.l3_len;
+	__u64 packets = 1;
+	if (skb->gso_segs > 1) {
+		/* Every segment repeats the L3+L4 headers. */
+		packets = skb->gso_segs;
+		bytes = (skb->len - p.l3_offset) + (packets - 1) * p.header_len;
+	}
+
+	__u32 zero = 0;
+	struct flow_control *ctl = bpf_map_lookup_elem(&flow_control, &zero);
+	if (ctl && ctl->active_slot)
+		account(&connection_flows_1, &p, bytes, packets);
+	else
+		account(&connection_flows, &p, bytes, packets);
+}
+
+SEC("tc")
+int tc_pod_egress(struct __sk_buff *skb)
+{
+	count_packet(skb);
+	return TC_ACT_UNSPEC;
+}
+
+SEC("tc")
+int tc_host_egress(struct __sk_buff *skb)
+{
+	/* skb_iif is set when a packet entered through a device: forwarded pod
+	 * traffic was already counted at its veth. Only locally originated
+	 * packets (hostNetwork pods, host processes) are counted here. */
+	if (skb->ingress_ifindex != 0) {
+		stat_add(STAT_SKIPPED_FORWARDED, 1);
+		return TC_ACT_UNSPEC;
+	}
+	count_packet(skb);
+	return TC_ACT_UNSPEC;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

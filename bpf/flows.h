@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The structs shared by the TC programs (flows.bpf.c) and the addon
+ * (agent/native). Fixed-width fields, explicit padding and size asserts: the
+ * TypeScript decoder (agent/src/bpf/records.ts) reads the same offsets.
+ */
+#ifndef KUBEADAPT_FLOWS_H
+#define KUBEADAPT_FLOWS_H
+
+#include <linux/types.h>
+
+#define FLOW_FAMILY_IPV4 4
+#define FLOW_FAMILY_IPV6 6
+
+/* One connection as seen leaving a pod. IPv4 addresses sit in the first four
+ * bytes of the 16-byte fields, the rest zero. Ports in network byte order. */
+struct flow_key {
+	__u8 family;
+	__u8 protocol;
+	__u16 pad;
+	__u16 src_port;
+	__u16 dst_port;
+	__u8 src_addr[16];
+	__u8 dst_addr[16];
+};
+
+/* bytes are L3 bytes (IP header + payload) of the packets as they go on the
+ * wire: a GSO super-packet counts as its gso_segs segments. Times are the
+ * kernel's monotonic clock (coarse where the kernel has it). */
+struct flow_stats {
+	__u64 bytes;
+	__u64 packets;
+	__u64 first_seen_ns;
+	__u64 last_seen_ns;
+};
+
+/* Written to the overflow ring buffer when the active flow map is full:
+ * one delta that user space folds into the same series. */
+struct flow_record {
+	struct flow_key key;
+	__u64 bytes;
+	__u64 packets;
+	__u64 seen_ns;
+};
+
+/* Slot 0 of flow_control. active_slot picks which flow map the programs write;
+ * the agent flips it, waits one RCU grace period and drains the other one, so
+ * a drain never races a writer. drain_epoch and drain_pending belong to user
+ * space (pinned, they survive restarts). */
+struct flow_control {
+	__u32 active_slot;
+	__u32 drain_pending;
+	__u64 drain_epoch;
+};
+
+/* Indices of the per-CPU agent_stats array: every packet the programs see and
+ * do not put into a flow map lands in exactly one of these. */
+enum agent_stat {
+	STAT_IGNORED_NON_IP = 0,    /* ARP, LLDP, ... */
+	STAT_IGNORED_OTHER_L4,      /* ICMP, SCTP, ESP, ... */
+	STAT_IGNORED_TRUNCATED,     /* headers shorter than they claim */
+	STAT_IGNORED_EXT_LIMIT,     /* more IPv6 extension headers than we walk */
+	STAT_OVERFLOW_RECORDS,      /* flow map full: delta sent to the ring buffer */
+	STAT_RINGBUF_FULL_PACKETS,  /* flow map and ring buffer full: packets lost */
+	STAT_RINGBUF_FULL_BYTES,    /* ... and their bytes */
+	STAT_MAP_UPDATE_FAILED,     /* update failed for a reason other than full */
+	STAT_SKIPPED_FORWARDED,     /* uplink egress: forwarded, counted at the pod */
+	STAT_SKIPPED_HOST,          /* uplink egress: host system traffic (filter mode) */
+	STAT_COUNT,
+};
+
+#define FLOW_SLOTS 2
+
+#ifndef __bpf__
+#ifdef __cplusplus
+#define FLOWS_STATIC_ASSERT static_assert
+#else
+#define FLOWS_STATIC_ASSERT _Static_assert
+#endif
+FLOWS_STATIC_ASSERT(sizeof(struct flow_key) == 40, "flow_key layout");
+FLOWS_STATIC_ASSERT(sizeof(struct flow_stats) == 32, "flow_stats layout");
+FLOWS_STATIC_ASSERT(sizeof(struct flow_record) == 64, "flow_record layout");
+FLOWS_STATIC_ASSERT(sizeof(struct flow_control) == 16, "flow_control layout");
+#endif
+
+#endif
