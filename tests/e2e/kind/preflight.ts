@@ -4,7 +4,7 @@ import { works } from './command.js';
 
 /** The reason the suite cannot run, or undefined when every tool it needs works. */
 export function missingPrerequisite(): string | undefined {
-  if (!works('docker', ['version', '--format', '{{.Client.Version}}'])) return 'no docker CLI (docker version failed)';
+  if (!works('docker', ['--version'])) return 'no docker CLI on PATH (docker --version failed)';
   if (!works('docker', ['info'])) return 'no Docker engine (docker info failed)';
   if (!works('kind', ['version'])) return 'no kind binary on PATH (kind version failed)';
   if (!works('helm', ['version', '--short'])) return 'no helm binary on PATH (helm version failed)';
