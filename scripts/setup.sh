@@ -34,6 +34,7 @@ go_tool() { # name module@version
 }
 go_tool helm helm.sh/helm/v3/cmd/helm@v3.19.5
 go_tool helm-docs github.com/norwoodj/helm-docs/cmd/helm-docs@v1.14.2
+bash cdk8s/scripts/fetch-k8s-schemas.sh
 
 if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
   log "installing npm dependencies"

@@ -1,0 +1,127 @@
+// The agent DaemonSet: one pod per node, in the host network and PID namespaces
+// (as the published chart), with capabilities instead of privileges, bpffs from
+// the host and nothing else from it.
+import { k8s } from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { HelmChart } from '../helm/chart.js';
+import { appendList, block, bool, expr, num, withValue } from '../helm/sentinels.js';
+import { BPFFS_PATH } from '../security.js';
+import { agentEnv } from './agent-env.js';
+import { config, FULLNAME, include, labelsWith, NAMESPACE, V } from './refs.js';
+
+export interface AgentDaemonSetProps {
+  /**
+   * Container name of the agent.
+   * @default "ebpf-agent"
+   */
+  readonly containerName?: string;
+  /**
+   * Liveness probe path on the metrics port.
+   * @default "/health/live"
+   */
+  readonly livenessPath?: string;
+  /**
+   * Readiness probe path on the metrics port.
+   * @default "/health/ready"
+   */
+  readonly readinessPath?: string;
+}
+
+const METRICS_PORT_NAME = 'metrics';
+
+export class AgentDaemonSet extends Construct {
+  public readonly daemonSet: k8s.KubeDaemonSet;
+
+  public constructor(chart: HelmChart, id: string, props: AgentDaemonSetProps = {}) {
+    super(chart, id);
+    const containerName = props.containerName ?? 'ebpf-agent';
+    const sc = V.securityContext;
+    const securityContext: k8s.SecurityContext = {
+      privileged: bool(sc.privileged.$ref),
+      // Privileged containers always may escalate; the API rejects the pair privileged/no-escalation.
+      allowPrivilegeEscalation: bool(sc.privileged.$ref),
+      runAsUser: num(sc.runAsUser.$ref),
+      readOnlyRootFilesystem: bool(sc.readOnlyRootFilesystem.$ref),
+      capabilities: { drop: ['ALL'] },
+    };
+    const bpffsMount: k8s.VolumeMount = {
+      name: 'bpffs', mountPath: BPFFS_PATH,
+      // Pins survive agent restarts on the host's bpffs; a bpffs the host mounts later still shows up.
+      mountPropagation: 'HostToContainer',
+    };
+    const image = expr(`${include('image')} | quote`);
+    const metricsPort = config('metricsPort');
+    const probe = (path: string, initialDelaySeconds: number, periodSeconds: number): k8s.Probe => ({
+      httpGet: { path, port: k8s.IntOrString.fromString(METRICS_PORT_NAME) },
+      initialDelaySeconds, periodSeconds, timeoutSeconds: 5, failureThreshold: 3,
+    });
+
+    this.daemonSet = new k8s.KubeDaemonSet(this, 'daemonset', {
+      metadata: { name: expr(FULLNAME), namespace: expr(NAMESPACE) },
+      spec: {
+        selector: {},
+        template: {
+          spec: {
+            serviceAccountName: expr(include('serviceAccountName')),
+            hostNetwork: true,
+            hostPid: true,
+            dnsPolicy: 'ClusterFirstWithHostNet',
+            priorityClassName: expr(V.priorityClassName.$ref),
+            terminationGracePeriodSeconds: num(V.terminationGracePeriodSeconds.$ref),
+            initContainers: [{
+              name: 'preflight',
+              image, imagePullPolicy: expr(V.image.pullPolicy.$ref),
+              args: ['check'],
+              securityContext,
+              volumeMounts: [bpffsMount],
+            }],
+            containers: [{
+              name: containerName,
+              image, imagePullPolicy: expr(V.image.pullPolicy.$ref),
+              ports: [
+                { name: METRICS_PORT_NAME, containerPort: num(metricsPort.$ref), protocol: 'TCP' },
+                { name: 'profiling', containerPort: num(config('profilingPort').$ref), protocol: 'TCP' },
+              ],
+              securityContext,
+              volumeMounts: [bpffsMount, { name: 'tmp', mountPath: '/tmp' }],
+              livenessProbe: probe(props.livenessPath ?? '/health/live', 30, 30),
+              readinessProbe: probe(props.readinessPath ?? '/health/ready', 10, 10),
+            }],
+            volumes: [
+              { name: 'bpffs', hostPath: { path: BPFFS_PATH, type: 'DirectoryOrCreate' } },
+              { name: 'tmp', emptyDir: {} },
+            ],
+          },
+        },
+      },
+    });
+    const pod = 'spec.template.spec';
+    const agent = `${pod}.containers.0`;
+    const preflight = `${pod}.initContainers.0`;
+    const containerFields = (path: string, userLists: boolean) => ({
+      [`${path}.env`]: agentEnv(userLists),
+      [`${path}.resources`]: block(`toYaml ${V.resources.$ref}`),
+      [`${path}.securityContext.capabilities.add`]: block(include('capabilities')),
+      [`${path}.securityContext.seccompProfile`]: block(`toYaml ${sc.seccompProfile.$ref}`),
+    });
+    chart.set(this.daemonSet, {
+      'metadata.labels': block(include('labels')),
+      'spec.selector.matchLabels': block(include('selectorLabels')),
+      'spec.updateStrategy': block(`toYaml ${V.updateStrategy.$ref}`),
+      'spec.template.metadata.labels': block(labelsWith(V.podLabels.$ref)),
+      'spec.template.metadata.annotations': withValue(include('podAnnotations'), '.'),
+      [`${pod}.imagePullSecrets`]: withValue(V.imagePullSecrets.$ref),
+      [`${pod}.nodeSelector`]: withValue(V.nodeSelector.$ref),
+      [`${pod}.affinity`]: withValue(V.affinity.$ref),
+      [`${pod}.tolerations`]: withValue(V.tolerations.$ref),
+      [`${pod}.topologySpreadConstraints`]: withValue(V.topologySpreadConstraints.$ref),
+      ...containerFields(agent, true),
+      ...containerFields(preflight, false),
+      [`${agent}.volumeMounts.2`]: appendList(V.extraVolumeMounts.$ref),
+      [`${pod}.volumes.2`]: appendList(V.extraVolumes.$ref),
+    });
+    chart.keyIf(this.daemonSet, `${pod}.priorityClassName`, V.priorityClassName.$ref);
+    chart.keyIf(this.daemonSet, `${pod}.initContainers`, V.preflight.enabled.$ref);
+    chart.itemIf(this.daemonSet, `${agent}.ports.name=profiling`, config('enableProfiling').$ref);
+  }
+}

@@ -1,0 +1,139 @@
+// README.md.gotmpl: the published chart's README template (seed.README.md.gotmpl)
+// with the sections that describe what we ship regenerated from the code: the
+// security section from security.ts, the metric tables from the agent's metric
+// definitions. helm-docs then renders README.md (badges, values table) from it.
+import { readFileSync } from 'node:fs';
+import { METRIC_LIST, type MetricDefinition } from '../../../agent/src/metrics/definitions.js';
+import { CHART_NAME, EXAMPLE_NAMESPACE, EXAMPLE_RELEASE } from '../chart-info.js';
+import { AGENT_CAPABILITIES, BPFFS_PATH, PRIVILEGED_EXTRA_CAPABILITY } from '../security.js';
+
+const SEED = new URL('./seed.README.md.gotmpl', import.meta.url);
+
+interface Section {
+  readonly title: string;
+  body: string;
+}
+
+/** Splits at level-2 headings; the text before the first one has the title "". */
+function sections(text: string): Section[] {
+  const out: Section[] = [{ title: '', body: '' }];
+  for (const line of text.split('\n')) {
+    const m = /^## (.+)$/.exec(line);
+    if (m) out.push({ title: m[1]!, body: '' });
+    else out[out.length - 1]!.body += `${line}\n`;
+  }
+  return out;
+}
+
+const join = (secs: readonly Section[]): string =>
+  secs.map((s) => (s.title ? `## ${s.title}\n${s.body}` : s.body)).join('').replace(/\n{3,}/g, '\n\n');
+
+const cap = (t: string): string => t.charAt(0).toUpperCase() + t.slice(1);
+
+function metricTable(group: MetricDefinition['group']): string {
+  const rows = METRIC_LIST.filter((m) => m.group === group).map((m) =>
+    `| \`${m.name}\` | ${cap(m.type)} | ${m.labels.map((l) => `\`${l}\``).join(', ') || '-'} | ${m.help.replace(/\|/g, '\\|')} |`);
+  return ['| Metric | Type | Labels | Description |', '|--------|------|--------|-------------|', ...rows].join('\n');
+}
+
+function metricsSection(): string {
+  return `
+### Pod-Level Traffic Metrics
+
+${metricTable('traffic')}
+
+### Internal Monitoring Metrics
+
+${metricTable('internal')}
+
+Both tables are generated from the agent's metric definitions, so they list exactly what \`/metrics\` serves.
+
+`;
+}
+
+function securitySection(): string {
+  const caps = AGENT_CAPABILITIES.map((c) => `| \`CAP_${c.name}\` | ${c.operations} |`).join('\n');
+  return `
+The agent runs as root (bpffs and netlink belong to root) but is **not privileged** by default:
+it drops every capability and adds back only these:
+
+| Capability | Needed for |
+|------------|------------|
+${caps}
+
+The container's default security context:
+
+\`\`\`yaml
+securityContext:
+  privileged: false
+  allowPrivilegeEscalation: false
+  readOnlyRootFilesystem: true
+  runAsUser: 0
+  capabilities:
+    drop: [ALL]
+    add: [${AGENT_CAPABILITIES.map((c) => c.name).join(', ')}]
+  seccompProfile:
+    type: RuntimeDefault
+\`\`\`
+
+Kernels older than 5.8 have no \`CAP_BPF\` (\`bpf()\` needs \`CAP_SYS_ADMIN\` there): set
+\`securityContext.privileged=true\`, which also adds \`${PRIVILEGED_EXTRA_CAPABILITY}\`.
+
+Additionally requires:
+- \`hostNetwork: true\` - attach to the node's interfaces and serve \`/metrics\` on the node's address
+- \`hostPID: true\` - as in the published chart: the node's processes are visible for attribution
+- \`${BPFFS_PATH}\` from the host (hostPath, \`DirectoryOrCreate\`) - pinned maps and programs outlive a
+  restart, so a rolling update loses no counts; nothing else is mounted from the host
+- a namespace whose Pod Security level admits host namespaces and hostPath, e.g.
+  \`kubectl label namespace ${EXAMPLE_NAMESPACE} pod-security.kubernetes.io/enforce=privileged\`
+
+`;
+}
+
+const MANIFESTS = `
+## Plain Manifests (ArgoCD, Flux)
+
+\`dist/manifests/\` in the source repository holds the chart rendered with its default values
+(release \`${EXAMPLE_RELEASE}\`, namespace \`${EXAMPLE_NAMESPACE}\`), for GitOps tools that apply plain YAML.
+It is regenerated with the chart, so it never drifts from it.
+
+`;
+
+const UNINSTALL_NOTE = `
+On SIGTERM each agent keeps its pinned programs and maps while its DaemonSet exists (a rolling
+update loses nothing) and removes them when the DaemonSet is gone, so an uninstall leaves no
+BPF state on the nodes. It reads its own DaemonSet for this (\`rbac.create\` grants exactly that).
+
+`;
+
+const TROUBLESHOOTING_EXTRA = `
+### Pods Stay in Init
+
+The \`preflight\` init container checks the kernel, BTF, bpffs and capabilities and says what is missing:
+
+\`\`\`bash
+kubectl logs -n ${EXAMPLE_NAMESPACE} daemonset/${EXAMPLE_RELEASE} -c preflight
+\`\`\`
+
+Kernels before 5.8 need \`--set securityContext.privileged=true\`.
+`;
+
+export function readmeTemplate(): string {
+  const secs = sections(readFileSync(SEED, 'utf8'));
+  const find = (title: string): Section => {
+    const s = secs.find((x) => x.title === title);
+    if (!s) throw new Error(`the seed README has no "## ${title}" section`);
+    return s;
+  };
+  find('Security Requirements').body = securitySection();
+  find('Exported Metrics').body = metricsSection();
+  find('Uninstalling the Chart').body += UNINSTALL_NOTE;
+  find('Troubleshooting').body += TROUBLESHOOTING_EXTRA;
+  const install = secs.indexOf(find('Installing the Chart'));
+  secs.splice(install + 1, 0, ...sections(MANIFESTS).slice(1));
+  const text = join(secs);
+  if (!text.includes(`oci://`) || !text.includes(CHART_NAME) && !text.includes('{{ .Name }}')) {
+    throw new Error('README template lost its install instructions');
+  }
+  return text;
+}

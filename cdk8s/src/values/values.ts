@@ -1,0 +1,165 @@
+// The chart's values, defined once. values.yaml (with helm-docs comments),
+// values.schema.json and every `.Values...` reference in the constructs come
+// from this tree. Keys of the published chart keep their names and meaning.
+import { SETTINGS, type Setting, type SettingKey } from '../../../agent/src/config/settings.js';
+import { AGENT_CAPABILITIES } from '../security.js';
+import { bool, group, int, Leaf, list, object, oneOf, root, str, type JsonSchema } from './dsl.js';
+
+const DURATION = '^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$';
+const K8S_OBJECT: JsonSchema = { type: 'object' };
+const STRING_MAP: JsonSchema = { additionalProperties: { type: 'string' } };
+
+/**
+ * How each agent setting is exposed and checked in values. A Record over every
+ * SettingKey: a new setting does not compile until the chart says how to take it.
+ */
+const SETTING_SCHEMA: { [K in SettingKey]: JsonSchema } & { [key: string]: JsonSchema } = {
+  metricsPort: { type: 'integer', minimum: 1, maximum: 65535 },
+  metricsAddress: { type: 'string', pattern: '^([0-9]{1,3}(\\.[0-9]{1,3}){3}|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*)$' },
+  collectionInterval: { type: 'string', pattern: DURATION },
+  logLevel: { type: 'string', enum: ['debug', 'info', 'warn', 'error'] },
+  logFormat: { type: 'string', enum: ['json', 'console'] },
+  netnsFilterMode: { type: 'string', enum: ['default', 'disabled'] },
+  connectionTracking: { type: 'boolean' },
+  pinPath: { type: 'string', pattern: '^/.+' },
+  maxFlows: { type: 'integer', minimum: 16, maximum: 16777216 },
+  pairTtl: { type: 'string', pattern: DURATION },
+  attachMode: { type: 'string', enum: ['auto', 'tcx', 'tc'] },
+  enableProfiling: { type: 'boolean' },
+  profilingPort: { type: 'integer', minimum: 1, maximum: 65535 },
+  dumpBpfMaps: { type: 'boolean' },
+};
+
+function settingLeaf(key: SettingKey): Leaf {
+  const s = SETTINGS[key] as Setting<unknown>;
+  const schema = SETTING_SCHEMA[key];
+  // Durations are written as text (25s), numbers and booleans as themselves.
+  const def = schema.type === 'string' ? s.format(s.default) : (s.default as number | boolean);
+  const doc = `${s.description} (${s.accepted}). Env ${s.env}`;
+  return new Leaf(doc, def, { ...schema, description: `${s.description}: ${s.accepted}` });
+}
+
+/** Settings the chart exposes, by their key under config (the last part of chartValue). */
+export const CHART_SETTINGS: ReadonlyArray<{ readonly key: string; readonly setting: Setting<unknown> }> =
+  (Object.keys(SETTINGS) as SettingKey[]).flatMap((k) => {
+    const s = SETTINGS[k] as Setting<unknown>;
+    if (s.chartValue === undefined) return [];
+    if (!/^config\.[A-Za-z]+$/.test(s.chartValue)) throw new Error(`setting ${k}: chart value ${s.chartValue} is not under config.`);
+    return [{ key: s.chartValue.slice('config.'.length), setting: s }];
+  });
+
+/**
+ * The published chart's debug keys, for as long as SETTINGS does not define
+ * them itself: value key, env var, and the leaf describing it.
+ */
+const DEBUG_FALLBACKS = [
+  { key: 'enableProfiling', env: 'EBPF_ENABLE_PROFILING', leaf: () => bool('Serve profiling endpoints on config.profilingPort (debugging only). Env EBPF_ENABLE_PROFILING', false) },
+  { key: 'profilingPort', env: 'EBPF_PROFILING_PORT', leaf: () => int('Port of the profiling endpoints. Env EBPF_PROFILING_PORT', 6060, 1, 65535) },
+  { key: 'dumpBPFMaps', env: 'EBPF_DUMP_BPF_MAPS', leaf: () => bool('Log the drained flow records (high I/O, troubleshooting only). Env EBPF_DUMP_BPF_MAPS', false) },
+].filter((d) => !CHART_SETTINGS.some((c) => c.key === d.key));
+
+/** Every env var the chart sets from config.*: value key and variable name, in a stable order. */
+export const CONFIG_ENV: ReadonlyArray<{ readonly key: string; readonly env: string }> = [
+  ...CHART_SETTINGS.map((c) => ({ key: c.key, env: c.setting.env })),
+  ...DEBUG_FALLBACKS.map((d) => ({ key: d.key, env: d.env })),
+];
+
+const configLeaves: { [key: string]: Leaf } = Object.fromEntries([
+  ...CHART_SETTINGS.map((c) => [c.key, settingLeaf(Object.keys(SETTINGS).find((k) => SETTINGS[k as SettingKey] === c.setting) as SettingKey)]),
+  ...DEBUG_FALLBACKS.map((d) => [d.key, d.leaf()]),
+]);
+
+const monitorValues = (what: string) => ({
+  enabled: bool(`Create a ${what} (needs the Prometheus Operator CRDs)`, false),
+  namespace: str(`Namespace of the ${what}`, '', {}, 'the release namespace'),
+  labels: object(`Extra labels on the ${what}, e.g. the label your Prometheus selects on`, {}, STRING_MAP),
+  interval: str('Scrape interval; empty uses the Prometheus default', '', { pattern: `^$|${DURATION}` }),
+  scrapeTimeout: str('Scrape timeout; empty uses the Prometheus default', '', { pattern: `^$|${DURATION}` }),
+  honorLabels: bool('Keep the labels of scraped series when they clash with target labels', false),
+  relabelings: list('Relabelings applied before scraping', [], K8S_OBJECT),
+  metricRelabelings: list('Relabelings applied to scraped samples before ingestion', [], K8S_OBJECT),
+});
+
+export const VALUES = root(group('', {
+  enabled: bool('Deploy the agent; false renders nothing', true),
+  nameOverride: str('Replaces the chart name in resource names', ''),
+  fullnameOverride: str('Replaces the whole resource name (release name + chart name)', ''),
+  image: group('Container image of the agent', {
+    repository: str('Image repository', 'ghcr.io/kubeadapt/ebpf-agent', { minLength: 1 }),
+    tag: str('Image tag', '', {}, 'the chart appVersion'),
+    pullPolicy: oneOf('Image pull policy', 'IfNotPresent', ['Always', 'IfNotPresent', 'Never']),
+  }),
+  imagePullSecrets: list('Secrets for pulling the image from a private registry, e.g. [{name: regcred}]', [], {
+    type: 'object', required: ['name'], properties: { name: { type: 'string' } },
+  }),
+  serviceAccount: group('ServiceAccount of the agent pods', {
+    create: bool('Create the ServiceAccount', true),
+    annotations: object('Annotations on the ServiceAccount', {}, STRING_MAP),
+    name: str('Name of the ServiceAccount; empty uses the full name when create is true, else "default"', ''),
+  }),
+  rbac: group('Permissions of the agent', {
+    create: bool('Create a Role allowing get on this DaemonSet, which the agent reads to tell an uninstall (remove pinned state) from a rolling update (keep it)', true),
+  }),
+  podAnnotations: object('Extra annotations on the agent pods', {}, STRING_MAP),
+  podLabels: object('Extra labels on the agent pods', {}, STRING_MAP),
+  priorityClassName: str('Priority class of the agent pods, so node pressure evicts workloads before the agent', 'system-node-critical'),
+  updateStrategy: object('DaemonSet update strategy', { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1 } }, {
+    properties: { type: { type: 'string', enum: ['RollingUpdate', 'OnDelete'] } },
+  }),
+  terminationGracePeriodSeconds: int('Seconds the agent gets to drain its last counts and detach after SIGTERM', 30, 0, 3600),
+  config: group('Agent settings, passed as EBPF_* environment variables', configLeaves),
+  securityContext: group('Security context of the agent (and preflight) container', {
+    privileged: bool('Run privileged, for kernels older than 5.8 that have no CAP_BPF; also adds SYS_ADMIN', false),
+    capabilities: list('Linux capabilities added to an empty set (all others are dropped); see "Security Requirements"',
+      AGENT_CAPABILITIES.map((c) => c.name), { type: 'string', pattern: '^[A-Z_]+$' }),
+    runAsUser: int('User ID; root owns bpffs and netlink, so the agent runs as 0 with capabilities instead of privileges', 0, 0, 2147483647),
+    readOnlyRootFilesystem: bool('Mount the image read-only; /tmp is an emptyDir', true),
+    seccompProfile: object('Seccomp profile of the container', { type: 'RuntimeDefault' }, {
+      required: ['type'], properties: { type: { type: 'string', enum: ['RuntimeDefault', 'Localhost', 'Unconfined'] } },
+    }),
+  }),
+  preflight: group('Init container that checks the kernel before the agent starts', {
+    enabled: bool('Run `main.js check` (kernel version, BTF, bpffs, capabilities) as an init container so a node that cannot run the agent says why', true),
+  }),
+  resources: object('Resources of the agent container', {
+    requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '500m', memory: '384Mi' },
+  }),
+  tolerations: list('Tolerations; the default tolerates every taint so every node is measured', [{ operator: 'Exists' }], K8S_OBJECT),
+  nodeSelector: object('Node selector', { 'kubernetes.io/os': 'linux' }, STRING_MAP),
+  affinity: object('Affinity', {}),
+  topologySpreadConstraints: list('Topology spread constraints', [], K8S_OBJECT),
+  env: list('Extra environment variables of the agent container', [], {
+    type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1 } },
+  }),
+  extraVolumes: list('Extra volumes of the agent pods', [], { type: 'object', required: ['name'] }),
+  extraVolumeMounts: list('Extra volume mounts of the agent container', [], { type: 'object', required: ['name', 'mountPath'] }),
+  service: group('Headless Service selecting the agent pods; named like the release so scrape configs find kubeadapt-ebpf-agent', {
+    enabled: bool('Create the Service', true),
+    type: oneOf('Service type', 'ClusterIP', ['ClusterIP', 'NodePort', 'LoadBalancer']),
+    clusterIP: str('Cluster IP; "None" makes it headless (one endpoint per node, as Prometheus needs). Used with type ClusterIP only', 'None'),
+    annotations: object('Annotations on the Service', {}, STRING_MAP),
+    labels: object('Extra labels on the Service', {}, STRING_MAP),
+  }),
+  prometheusAnnotations: group('prometheus.io/scrape, port and path annotations for annotation-based scrape jobs', {
+    pod: bool('Annotate the pods (kubernetes-pods jobs), as the published chart does', true),
+    service: bool('Annotate the Service (kubernetes-service-endpoints jobs); enable one of the two to scrape once', false),
+  }),
+  serviceMonitor: group('Prometheus Operator ServiceMonitor (needs service.enabled)', monitorValues('ServiceMonitor')),
+  podMonitor: group('Prometheus Operator PodMonitor', monitorValues('PodMonitor')),
+  networkPolicy: group('NetworkPolicy for the metrics port. Most CNIs do not apply policies to hostNetwork pods; this is for those that do', {
+    enabled: bool('Create the NetworkPolicy', false),
+    from: list('Peers allowed to reach the metrics port (NetworkPolicyPeer list); empty allows every source', [], K8S_OBJECT),
+  }),
+  grafanaDashboard: group('Grafana dashboard as a ConfigMap for the Grafana sidecar', {
+    enabled: bool('Create the dashboard ConfigMap', false),
+    namespace: str('Namespace of the ConfigMap (where the Grafana sidecar looks)', '', {}, 'the release namespace'),
+    labels: object('Labels on the ConfigMap; the Grafana sidecar selects on grafana_dashboard', { grafana_dashboard: '1' }, STRING_MAP),
+    annotations: object('Annotations on the ConfigMap, e.g. grafana_folder', {}, STRING_MAP),
+  }),
+  prometheusRule: group('Prometheus Operator PrometheusRule with the agent alerts', {
+    enabled: bool('Create the PrometheusRule', false),
+    namespace: str('Namespace of the PrometheusRule', '', {}, 'the release namespace'),
+    labels: object('Extra labels on the PrometheusRule, e.g. the label your Prometheus selects rules on', {}, STRING_MAP),
+  }),
+}));
+
