@@ -38,6 +38,8 @@ interface PanelSpec {
   readonly targets: readonly Target[];
   readonly fieldConfig?: Record<string, unknown>;
   readonly options?: Record<string, unknown>;
+  /** Grafana data transformations, e.g. joining two instant queries into one table. */
+  readonly transformations?: ReadonlyArray<Record<string, unknown>>;
 }
 
 interface RowSpec {
@@ -119,6 +121,10 @@ function healthRow(): RowSpec {
           { expr: `sum by (instance) (${selector(METRICS.loadAttempts, SCOPE)})`, legend: 'attempts', instant: true },
           { expr: `max by (instance) (${selector(METRICS.loadDuration, SCOPE)})`, legend: 'load seconds', instant: true },
         ],
+        transformations: [
+          { id: 'merge', options: {} },
+          { id: 'organize', options: { excludeByName: { Time: true }, renameByName: { 'Value #A': 'load attempts', 'Value #B': 'last load (s)' } } },
+        ],
       },
       {
         title: 'Attached interfaces', type: 'stat', unit: 'none', width: 6, height: 6,
@@ -129,6 +135,7 @@ function healthRow(): RowSpec {
         title: 'Connection tracking settings', type: 'table', unit: 'none', width: 6, height: 6,
         description: 'What each agent runs with (the labels of kubeadapt_connection_tracking_info).',
         targets: [{ expr: `max by (instance, enabled, netns_filter_mode, max_flows) (${selector(METRICS.connectionTrackingInfo, SCOPE)})`, legend: '{{instance}}', instant: true }],
+        transformations: [{ id: 'organize', options: { excludeByName: { Time: true, Value: true } } }],
       },
       {
         ...timeseries('BPF map utilization', 'Fill level of each BPF map at the last collection. Near 100% new flows go to the overflow ring buffer: raise config.maxFlows.', 'percent', [
@@ -187,6 +194,7 @@ function panelJson(spec: PanelSpec, id: number, gridPos: Record<string, number>)
     options: spec.options ?? (spec.type === 'timeseries'
       ? { legend: { displayMode: 'table', placement: 'bottom', calcs: ['mean', 'max'] }, tooltip: { mode: 'multi', sort: 'desc' } }
       : {}),
+    ...(spec.transformations ? { transformations: spec.transformations } : {}),
     targets: spec.targets.map((t, i) => ({
       refId: refId(i),
       datasource: DATASOURCE,
@@ -226,7 +234,8 @@ function templating(): Record<string, unknown> {
   const status = METRICS.loadStatus.name;
   const queryVar = (name: string, label: string, query: string, allValue?: string) => ({
     name, label, type: 'query', datasource: DATASOURCE,
-    definition: query, query: { query, refId: `${name}-query` },
+    // The plain-string query form is the one every Grafana from 7 to 11 reads.
+    definition: query, query,
     refresh: 2, sort: 1, multi: true, includeAll: true,
     ...(allValue === undefined ? {} : { allValue }),
     current: { selected: true, text: ['All'], value: ['$__all'] },
