@@ -4,8 +4,9 @@
 
 import test from 'ava';
 import { METRIC_LIST } from '../../agent/src/metrics/definitions.js';
-import { buildDashboard, dashboardQueries, expandQuery } from '../../cdk8s/src/observability/dashboard.js';
+import { buildDashboard, dashboardQueries } from '../../cdk8s/src/observability/dashboard.js';
 import { startPrometheus, type Sample } from '../helpers/prometheus.js';
+import { runDashboardQueries } from './dashboard-queries.js';
 import { IPV4_STEP, IPV6_STEP, sampleExposition, serveExposition } from './exposition.js';
 
 interface Target { refId: string; expr: string; datasource: { type: string; uid: string } }
@@ -63,13 +64,13 @@ test('every panel query runs on a real Prometheus and returns the exposition\'s 
   // A 3s rate window filled with 1s scrapes makes rate() the per-scrape step exactly.
   await prom.waitForScrapes(6);
 
-  const instance = target.address.replaceAll('.', '\\\\.');
   const results = new Map<string, Sample[]>();
-  for (const q of dashboardQueries()) {
-    const samples = await prom.instantQuery(expandQuery(q.expr, { instance, rateInterval: '3s' }));
-    t.true(samples.length > 0, `${q.panel} ${q.refId} returned no data: ${q.expr}`);
-    t.false(samples.some((s) => Number.isNaN(s.value)), `${q.panel} ${q.refId} returned NaN`);
-    results.set(`${q.panel}/${q.refId}`, samples);
+  const all = await runDashboardQueries(prom, { instances: [target.address], rateInterval: '3s' });
+  t.is(all.length, dashboardQueries().length);
+  for (const q of all) {
+    t.true(q.samples.length > 0, `${q.panel} ${q.refId} returned no data: ${q.expr}`);
+    t.false(q.samples.some((s) => Number.isNaN(s.value)), `${q.panel} ${q.refId} returned NaN`);
+    results.set(`${q.panel}/${q.refId}`, q.samples);
   }
   const one = (key: string): Sample => {
     const s = results.get(key);
@@ -104,7 +105,11 @@ test('every panel query runs on a real Prometheus and returns the exposition\'s 
   t.is(one('Series per scrape/B').value, 0, 'the same series every scrape: none added');
 
   // The node variable filters: another node's dashboard shows none of this data.
-  for (const q of dashboardQueries()) {
-    t.deepEqual(await prom.instantQuery(expandQuery(q.expr, { instance, node: 'node-b', rateInterval: '3s' })), [], q.panel);
+  for (const q of await runDashboardQueries(prom, { instances: [target.address], node: 'node-b', rateInterval: '3s' })) {
+    t.deepEqual(q.samples, [], q.panel);
+  }
+  // And the instance variable too.
+  for (const q of await runDashboardQueries(prom, { instances: ['127.0.0.1:1'], rateInterval: '3s' })) {
+    t.deepEqual(q.samples, [], q.panel);
   }
 });
