@@ -107,7 +107,7 @@ export class AgentDaemonSet extends Construct {
     chart.set(this.daemonSet, {
       'metadata.labels': block(include('labels')),
       'spec.selector.matchLabels': block(include('selectorLabels')),
-      'spec.updateStrategy': block(`toYaml ${V.updateStrategy.$ref}`),
+      'spec.updateStrategy': block(include('updateStrategy')),
       'spec.template.metadata.labels': block(labelsWith(V.podLabels.$ref)),
       'spec.template.metadata.annotations': withValue(include('podAnnotations'), '.'),
       [`${pod}.imagePullSecrets`]: withValue(V.imagePullSecrets.$ref),

@@ -51,6 +51,13 @@ app.kubernetes.io/component: agent`),
 {{- $caps = append $caps "${PRIVILEGED_EXTRA_CAPABILITY}" | uniq }}
 {{- end }}
 {{- toYaml $caps }}`),
+  h('updateStrategy', 'Update strategy. Helm merges user values into the defaults, so a user switching to OnDelete\nwould keep the default rollingUpdate block, which the API rejects: drop it for OnDelete.',
+    `{{- $s := .Values.updateStrategy }}
+{{- if eq $s.type "OnDelete" }}
+{{- toYaml (omit $s "rollingUpdate") }}
+{{- else }}
+{{- toYaml $s }}
+{{- end }}`),
   h('prometheusAnnotations', 'prometheus.io annotations for annotation-based scrape jobs.',
     `prometheus.io/scrape: "true"
 prometheus.io/port: {{ .Values.config.metricsPort | quote }}

@@ -63,6 +63,17 @@ app.kubernetes.io/component: agent
 {{- toYaml $caps }}
 {{- end }}
 
+{{/* Update strategy. Helm merges user values into the defaults, so a user switching to OnDelete */}}
+{{/* would keep the default rollingUpdate block, which the API rejects: drop it for OnDelete. */}}
+{{- define "ebpf-agent.updateStrategy" -}}
+{{- $s := .Values.updateStrategy }}
+{{- if eq $s.type "OnDelete" }}
+{{- toYaml (omit $s "rollingUpdate") }}
+{{- else }}
+{{- toYaml $s }}
+{{- end }}
+{{- end }}
+
 {{/* prometheus.io annotations for annotation-based scrape jobs. */}}
 {{- define "ebpf-agent.prometheusAnnotations" -}}
 prometheus.io/scrape: "true"
