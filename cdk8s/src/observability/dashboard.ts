@@ -2,6 +2,8 @@
 // in a ConfigMap (label grafana_dashboard) and docs/dashboards/ebpf-agent.json is
 // written from it by scripts/gen-docs.ts. Every metric name comes from METRICS.
 
+// Grafana's own schema types: tsc checks the model against them.
+import { type Dashboard, type DataTransformerConfig, type FieldConfigSource, MappingType, type Panel, type RowPanel, ThresholdsMode, type VariableModel } from '@grafana/schema';
 import { METRICS } from '../../../agent/src/metrics/definitions.js';
 import { type Matcher, rate, selector } from './promql.js';
 
@@ -36,10 +38,10 @@ interface PanelSpec {
   readonly width: number;
   readonly height: number;
   readonly targets: readonly Target[];
-  readonly fieldConfig?: Record<string, unknown>;
+  readonly fieldConfig?: FieldConfigSource;
   readonly options?: Record<string, unknown>;
   /** Grafana data transformations, e.g. joining two instant queries into one table. */
-  readonly transformations?: ReadonlyArray<Record<string, unknown>>;
+  readonly transformations?: DataTransformerConfig[];
 }
 
 interface RowSpec {
@@ -108,8 +110,8 @@ function healthRow(): RowSpec {
         fieldConfig: {
           defaults: {
             unit: 'none',
-            mappings: [{ type: 'value', options: { '0': { text: 'failed', color: 'red' }, '1': { text: 'loaded', color: 'green' } } }],
-            thresholds: { mode: 'absolute', steps: [{ color: 'red', value: null }, { color: 'green', value: 1 }] },
+            mappings: [{ type: MappingType.ValueToText, options: { '0': { text: 'failed', color: 'red' }, '1': { text: 'loaded', color: 'green' } } }],
+            thresholds: { mode: ThresholdsMode.Absolute, steps: [{ color: 'red', value: null }, { color: 'green', value: 1 }] },
           },
           overrides: [],
         },
@@ -144,7 +146,7 @@ function healthRow(): RowSpec {
         fieldConfig: {
           defaults: {
             unit: 'percent', min: 0, max: 100,
-            thresholds: { mode: 'absolute', steps: [{ color: 'green', value: null }, { color: 'orange', value: 80 }, { color: 'red', value: 90 }] },
+            thresholds: { mode: ThresholdsMode.Absolute, steps: [{ color: 'green', value: null }, { color: 'orange', value: 80 }, { color: 'red', value: 90 }] },
             custom: { thresholdsStyle: { mode: 'line' } },
           },
           overrides: [],
@@ -182,7 +184,7 @@ function refId(i: number): string {
   return String.fromCharCode('A'.charCodeAt(0) + i);
 }
 
-function panelJson(spec: PanelSpec, id: number, gridPos: Record<string, number>): Record<string, unknown> {
+function panelJson(spec: PanelSpec, id: number, gridPos: Panel['gridPos']): Panel {
   return {
     id,
     type: spec.type,
@@ -206,8 +208,8 @@ function panelJson(spec: PanelSpec, id: number, gridPos: Record<string, number>)
 }
 
 /** Lays the panels out left to right, wrapping at Grafana's 24 columns. */
-function layout(): Array<Record<string, unknown>> {
-  const out: Array<Record<string, unknown>> = [];
+function layout(): Array<Panel | RowPanel> {
+  const out: Array<Panel | RowPanel> = [];
   let id = 1;
   let y = 0;
   for (const row of ROWS) {
@@ -230,12 +232,12 @@ function layout(): Array<Record<string, unknown>> {
   return out;
 }
 
-function templating(): Record<string, unknown> {
+function templating(): { list: VariableModel[] } {
   const status = METRICS.loadStatus.name;
-  const queryVar = (name: string, label: string, query: string, allValue?: string) => ({
+  const queryVar = (name: string, label: string, query: string, allValue?: string): VariableModel => ({
     name, label, type: 'query', datasource: DATASOURCE,
     // The plain-string query form is the one every Grafana from 7 to 11 reads.
-    definition: query, query,
+    query,
     refresh: 2, sort: 1, multi: true, includeAll: true,
     ...(allValue === undefined ? {} : { allValue }),
     current: { selected: true, text: ['All'], value: ['$__all'] },
@@ -243,7 +245,7 @@ function templating(): Record<string, unknown> {
   });
   return {
     list: [
-      { name: 'datasource', label: 'Data source', type: 'datasource', query: 'prometheus', refresh: 1, hide: 0, regex: '', current: {}, options: [] },
+      { name: 'datasource', label: 'Data source', type: 'datasource', query: 'prometheus', refresh: 1, hide: 0, regex: '', options: [] },
       queryVar('node', 'Node', `label_values(${status}, node)`, '.*'),
       queryVar('instance', 'Agent', `label_values(${status}{node=~"$node"}, instance)`),
     ],
@@ -252,7 +254,7 @@ function templating(): Record<string, unknown> {
 
 /** The dashboard's JSON model (Grafana schema 39). */
 export function buildDashboard(): Record<string, unknown> {
-  return {
+  const dashboard: Dashboard = {
     uid: DASHBOARD_UID,
     title: 'kubeadapt eBPF agent',
     description: 'Per-pod egress traffic by IP pair (top talkers, TCP/UDP, IPv4/IPv6) and the health of the eBPF agent.',
@@ -269,6 +271,7 @@ export function buildDashboard(): Record<string, unknown> {
     templating: templating(),
     panels: layout(),
   };
+  return { ...dashboard };
 }
 
 /** Every query of every panel, in panel order, for tests that run them. */
