@@ -4,6 +4,7 @@
 
 import test from 'ava';
 import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -111,3 +112,26 @@ test('bad options are refused with the option, the value and what is accepted', 
     message: 'buildAlertRules: jobRegex is empty; accepted: a regex matching the agent\'s scrape job',
   });
 });
+
+/** GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens. */
+function anchorsOf(markdown: string): Set<string> {
+  const out = new Set<string>();
+  for (const line of markdown.split('\n')) {
+    const heading = /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(line);
+    if (heading) out.add(heading[1]!.toLowerCase().replace(/[^\p{L}\p{N}_\- ]/gu, '').replaceAll(' ', '-'));
+    for (const m of line.matchAll(/<a\s+(?:id|name)="([^"]+)"/g)) out.add(m[1]!);
+  }
+  return out;
+}
+
+const RUNBOOK = join(REPO_ROOT, 'docs/runbook.md');
+// Read synchronously: ava wants every test declared before the first await.
+const runbook = existsSync(RUNBOOK) ? readFileSync(RUNBOOK, 'utf8') : undefined;
+if (runbook === undefined) {
+  test.skip('SKIPPED: docs/runbook.md does not exist yet, so the alerts\' runbook anchors cannot be checked', () => {});
+} else {
+  test('every alert\'s runbook_url anchor is a heading in docs/runbook.md', (t) => {
+    const anchors = anchorsOf(runbook);
+    t.deepEqual([...new Set(Object.values(RUNBOOK_ANCHORS))].filter((a) => !anchors.has(a)), []);
+  });
+}
