@@ -5,6 +5,7 @@ import { SETTINGS, type Setting, type SettingKey } from '../../../agent/src/conf
 import { AGENT_CAPABILITIES } from '../security.js';
 import { bool, group, int, Leaf, list, object, oneOf, root, str, type JsonSchema } from './dsl.js';
 
+const OCTET = '(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])';
 const DURATION = '^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$';
 const K8S_OBJECT: JsonSchema = { type: 'object' };
 const STRING_MAP: JsonSchema = { additionalProperties: { type: 'string' } };
@@ -15,7 +16,7 @@ const STRING_MAP: JsonSchema = { additionalProperties: { type: 'string' } };
  */
 const SETTING_SCHEMA: { [K in SettingKey]: JsonSchema } & { [key: string]: JsonSchema } = {
   metricsPort: { type: 'integer', minimum: 1, maximum: 65535 },
-  metricsAddress: { type: 'string', pattern: '^([0-9]{1,3}(\\.[0-9]{1,3}){3}|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*)$' },
+  metricsAddress: { type: 'string', pattern: `^((${OCTET}\\.){3}${OCTET}|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*)$` },
   collectionInterval: { type: 'string', pattern: DURATION },
   logLevel: { type: 'string', enum: ['debug', 'info', 'warn', 'error'] },
   logFormat: { type: 'string', enum: ['json', 'console'] },
