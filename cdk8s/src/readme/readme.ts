@@ -4,7 +4,7 @@
 // definitions. helm-docs then renders README.md (badges, values table) from it.
 import { readFileSync } from 'node:fs';
 import { METRIC_LIST, type MetricDefinition } from '../../../agent/src/metrics/definitions.js';
-import { CHART_NAME, EXAMPLE_NAMESPACE, EXAMPLE_RELEASE } from '../chart-info.js';
+import { EXAMPLE_NAMESPACE, EXAMPLE_RELEASE } from '../chart-info.js';
 import { AGENT_CAPABILITIES, BPFFS_PATH, PRIVILEGED_EXTRA_CAPABILITY } from '../security.js';
 
 const SEED = new URL('./seed.README.md.gotmpl', import.meta.url);
@@ -106,6 +106,22 @@ BPF state on the nodes. It reads its own DaemonSet for this (\`rbac.create\` gra
 
 `;
 
+const UPGRADING = `
+## Upgrading from the Published Chart
+
+Every key of the published chart keeps its name and meaning, so an existing values file works
+unchanged (the tests render the published defaults). What changes by default:
+
+- the agent is no longer privileged: it runs with the capabilities in "Security Requirements", and only
+  \`${BPFFS_PATH}\` is mounted from the host (no \`/sys\`, \`/proc\`, cgroup or debugfs mounts)
+- \`image.tag\` defaults to the chart's appVersion and \`image.pullPolicy\` to \`IfNotPresent\`
+- \`tolerations\` tolerate every taint, \`nodeSelector\` keeps the agent on Linux nodes, and
+  \`priorityClassName\` is \`system-node-critical\`
+- a \`preflight\` init container checks the node first, and a Role lets the agent read its own DaemonSet
+- the Prometheus Operator, Grafana, alerting and NetworkPolicy objects are available, all off by default
+
+`;
+
 const TROUBLESHOOTING_EXTRA = `
 ### Pods Stay in Init
 
@@ -125,15 +141,23 @@ export function readmeTemplate(): string {
     if (!s) throw new Error(`the seed README has no "## ${title}" section`);
     return s;
   };
-  find('Security Requirements').body = securitySection();
-  find('Exported Metrics').body = metricsSection();
+  // helm-docs directives (values table, requirements) in a replaced body are kept, after the new text.
+  const replace = (title: string, body: string): void => {
+    const section = find(title);
+    const directives = section.body.split('\n').filter((l) => l.includes('{{ template "chart.'));
+    section.body = body + (directives.length ? `${directives.join('\n\n')}\n\n` : '');
+  };
+  replace('Security Requirements', securitySection());
+  replace('Exported Metrics', metricsSection());
   find('Uninstalling the Chart').body += UNINSTALL_NOTE;
   find('Troubleshooting').body += TROUBLESHOOTING_EXTRA;
   const install = secs.indexOf(find('Installing the Chart'));
   secs.splice(install + 1, 0, ...sections(MANIFESTS).slice(1));
+  const uninstall = secs.indexOf(find('Uninstalling the Chart'));
+  secs.splice(uninstall + 1, 0, ...sections(UPGRADING).slice(1));
   const text = join(secs);
-  if (!text.includes(`oci://`) || !text.includes(CHART_NAME) && !text.includes('{{ .Name }}')) {
-    throw new Error('README template lost its install instructions');
+  for (const directive of ['chart.valuesSection', 'chart.versionBadge']) {
+    if (!text.includes(directive)) throw new Error(`README template lost the helm-docs ${directive}`);
   }
   return text;
 }
