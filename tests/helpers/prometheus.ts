@@ -3,6 +3,7 @@
 // stop() with t.teardown() so the process and its directory go even when the test fails.
 
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export const PROMETHEUS_BIN = process.env.PROMETHEUS_BIN ?? '/usr/bin/prometheus';
+/** util-linux (essential in Debian). */
+const SETPRIV = '/usr/bin/setpriv';
 
 export interface PrometheusOptions {
   /** `host:port` of each target to scrape (its /metrics path unless `metricsPath` says otherwise). */
@@ -127,12 +130,18 @@ async function exited(child: ChildProcess, ms: number): Promise<boolean> {
 async function launch(o: ScrapeSettings, dir: string, port: number): Promise<{ child: ChildProcess; stderr: () => string }> {
   const configFile = join(dir, 'prometheus.yml');
   await writeFile(configFile, configYaml(o));
-  const child = spawn(PROMETHEUS_BIN, [
+  const args = [
     `--config.file=${configFile}`,
     `--storage.tsdb.path=${join(dir, 'data')}`,
     `--web.listen-address=127.0.0.1:${port}`,
     '--log.level=warn',
-  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  ];
+  // ava kills a timed-out worker with no chance to run teardowns or exit
+  // handlers; the parent-death signal takes prometheus down with it. setpriv
+  // execs prometheus, so the PID stays the one we kill in stop().
+  const child = existsSync(SETPRIV)
+    ? spawn(SETPRIV, ['--pdeathsig', 'KILL', '--', PROMETHEUS_BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] })
+    : spawn(PROMETHEUS_BIN, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   live.add(child);
   child.once('exit', () => live.delete(child));
   let stderr = '';

@@ -4,9 +4,15 @@
 // count this process's live prometheus children.
 
 import test from 'ava';
-import { access } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { access, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { livePrometheusPids, PrometheusQueryError, startPrometheus } from '../helpers/prometheus.js';
 import { serveExposition } from './exposition.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
 
 function isRunning(pid: number): boolean {
   try {
@@ -61,4 +67,24 @@ test.serial('allowDown starts anyway and up is 0', async (t) => {
   const prom = await startPrometheus({ targets: [gone.address], job: 'helper-down', allowDown: true });
   t.teardown(() => prom.stop());
   t.deepEqual(await prom.instantQuery('up'), [{ metric: { __name__: 'up', instance: gone.address, job: 'helper-down' }, value: 0 }]);
+});
+
+test.serial('prometheus dies with a test process that is killed outright', async (t) => {
+  const child = spawn(process.execPath, ['--import=tsx', join(HERE, 'fixtures/start-and-hang.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.teardown(() => child.kill('SIGKILL'));
+  let out = '';
+  const started = await new Promise<{ pid: number; dir: string }>((resolve, reject) => {
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      out += chunk;
+      if (out.includes('\n')) resolve(JSON.parse(out) as { pid: number; dir: string });
+    });
+    child.once('exit', (code) => reject(new Error(`fixture exited with ${code} before printing: ${out}`)));
+  });
+  t.teardown(() => rm(started.dir, { recursive: true, force: true }));
+  t.true(isRunning(started.pid));
+  child.kill('SIGKILL');
+  const deadline = Date.now() + 5000;
+  while (isRunning(started.pid) && Date.now() < deadline) await sleep(50);
+  t.false(isRunning(started.pid), `prometheus ${started.pid} outlived its killed parent`);
 });
