@@ -6,13 +6,17 @@ export interface CapabilityUse {
   readonly name: string;
   /** The operations that need it. */
   readonly operations: string;
+  /** Set when only older kernels need it: the first kernel version that does not. */
+  readonly notNeededFromKernel?: string;
 }
 
+// tests/chart/capabilities.test.ts runs the agent with exactly these and with
+// each one removed; the notes in `operations` say what failed without it.
 export const AGENT_CAPABILITIES: readonly CapabilityUse[] = [
-  { name: 'BPF', operations: 'create BPF maps, load the TC programs, pin and reopen them in bpffs (kernel 5.8+)' },
-  { name: 'NET_ADMIN', operations: 'attach the TC/tcx programs, create the clsact qdisc, netlink queries for interfaces' },
-  { name: 'PERFMON', operations: 'kept for kernels that gate some BPF helpers and pointer arithmetic on it (verifier)' },
-  { name: 'SYS_RESOURCE', operations: 'raise RLIMIT_MEMLOCK on kernels before 5.11, which charge BPF memory to memlock' },
+  { name: 'BPF', operations: 'create BPF maps, load the TC programs, pin and reopen them in bpffs (without it: EPERM at load)' },
+  { name: 'NET_ADMIN', operations: 'load TC (sched_cls) programs, attach them with tcx or clsact + cls_bpf, netlink queries for interfaces (without it: EPERM at load)' },
+  { name: 'PERFMON', operations: 'the verifier accepts the TC programs only from a perfmon-capable loader (without it: EACCES at load)' },
+  { name: 'SYS_RESOURCE', operations: 'raise RLIMIT_MEMLOCK on kernels before 5.11, which charge BPF memory to memlock', notNeededFromKernel: '5.11' },
 ];
 
 /** Added when `securityContext.privileged` is set: kernels before 5.8 gate bpf() on it (there is no CAP_BPF). */
