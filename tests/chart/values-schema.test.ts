@@ -38,6 +38,7 @@ const BAD: Array<{ set?: string; file?: string; error: string }> = [
   { set: 'serviceMonitor.interval=30x', error: "- at '/serviceMonitor/interval': '30x' does not match pattern" },
   { set: 'serviceMonitor.interval=30', error: "- at '/serviceMonitor/interval': got number, want string" },
   { set: 'env[0].value=x', error: "- at '/env/0': missing property 'name'" },
+  { set: 'config.pinPath=/var/run/kubeadapt', error: "- at '/config/pinPath': '/var/run/kubeadapt' does not match pattern '^/sys/fs/bpf/[^/].*$'" },
 ];
 
 for (const bad of BAD) {
@@ -56,6 +57,10 @@ const PROBES = [
   'auto', 'tcx', 'tc', 'xdp', '25s', '1m30s', '5m', '25', '1d', 's', '/sys/fs/bpf/kubeadapt', '/', 'relative',
   '0.0.0.0', '127.0.0.1', '255.255.255.255', '256.1.1.1', '::', 'fe80::1', 'localhost',
 ];
+/** Where the chart is deliberately narrower than the agent, and why. */
+const NARROWER: Record<string, { probe: string; why: string }> = {
+  pinPath: { probe: '/var/run/kubeadapt', why: 'the pod mounts only /sys/fs/bpf from the host' },
+};
 
 test('each config value\'s schema accepts exactly what the agent accepts', (t) => {
   const config = (schema.properties as { config: { properties: Record<string, JsonSchema> } }).config.properties;
@@ -68,6 +73,11 @@ test('each config value\'s schema accepts exactly what the agent accepts', (t) =
       const typed = s!.type === 'integer' ? (/^\d+$/.test(text) ? Number(text) : text)
         : s!.type === 'boolean' ? (text === 'true' ? true : text === 'false' ? false : text) : text;
       t.is(check(typed), setting.parse(text) !== undefined, `config.${key} = ${JSON.stringify(typed)}: schema and agent disagree`);
+    }
+    const narrower = NARROWER[key];
+    if (narrower) {
+      t.not(setting.parse(narrower.probe), undefined);
+      t.false(check(narrower.probe), `config.${key}: ${narrower.why}`);
     }
   }
 });

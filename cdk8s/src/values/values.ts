@@ -2,7 +2,7 @@
 // values.schema.json and every `.Values...` reference in the constructs come
 // from this tree. Keys of the published chart keep their names and meaning.
 import { SETTINGS, type Setting, type SettingKey } from '../../../agent/src/config/settings.js';
-import { AGENT_CAPABILITIES } from '../security.js';
+import { AGENT_CAPABILITIES, BPFFS_PATH } from '../security.js';
 import { bool, group, int, Leaf, list, object, oneOf, root, str, type JsonSchema } from './dsl.js';
 
 const OCTET = '(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])';
@@ -22,7 +22,8 @@ const SETTING_SCHEMA: { [K in SettingKey]: JsonSchema } & { [key: string]: JsonS
   logFormat: { type: 'string', enum: ['json', 'console'] },
   netnsFilterMode: { type: 'string', enum: ['default', 'disabled'] },
   connectionTracking: { type: 'boolean' },
-  pinPath: { type: 'string', pattern: '^/.+' },
+  // Narrower than the agent: the pod mounts only the host's bpffs, so pins must live under it.
+  pinPath: { type: 'string', pattern: `^${BPFFS_PATH}/[^/].*$` },
   maxFlows: { type: 'integer', minimum: 16, maximum: 16777216 },
   pairTtl: { type: 'string', pattern: DURATION },
   attachMode: { type: 'string', enum: ['auto', 'tcx', 'tc'] },
