@@ -10,7 +10,8 @@
         "src/drain.cc",
         "src/ringbuf.cc",
         "src/test_run.cc",
-        "src/netlink.cc"
+        "src/netlink.cc",
+        "src/links.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

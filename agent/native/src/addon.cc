@@ -5,6 +5,7 @@
 
 #include "bpf_object.h"
 #include "errors.h"
+#include "links.h"
 #include "netlink.h"
 
 namespace ebpf_agent {
@@ -25,6 +26,11 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   LinkMonitor::Init(env, exports);
   exports.Set("listLinks", Napi::Function::New(env, ListLinks));
   exports.Set("closeFd", Napi::Function::New(env, CloseFd));
+  exports.Set("createTestLink", Napi::Function::New(env, CreateTestLink));
+  exports.Set("deleteLink", Napi::Function::New(env, DeleteLink));
+  exports.Set("listTcFilters", Napi::Function::New(env, ListTcFilters));
+  exports.Set("listTcxPrograms", Napi::Function::New(env, ListTcxPrograms));
+  exports.Set("programName", Napi::Function::New(env, ProgramName));
   return exports;
 }
 

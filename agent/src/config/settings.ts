@@ -134,6 +134,21 @@ export const SETTINGS = {
     description: 'auto: tcx where the kernel has it (6.6+), legacy TC (clsact + cls_bpf) otherwise',
     accepted: 'one of auto, tcx, tc', parse: oneOf('auto', 'tcx', 'tc'), format: str,
   },
+  enableProfiling: {
+    env: 'EBPF_ENABLE_PROFILING', flag: '--enable-profiling', chartValue: 'config.enableProfiling',
+    default: false, description: 'Serve CPU profiles and heap snapshots on the profiling port (/debug/cpu-profile, /debug/heap-snapshot)',
+    accepted: 'true or false', parse: bool, format: (v: boolean) => String(v),
+  },
+  profilingPort: {
+    env: 'EBPF_PROFILING_PORT', flag: '--profiling-port', chartValue: 'config.profilingPort',
+    default: 6060, description: 'TCP port of the profiling server (bound to 127.0.0.1 unless the metrics address is)',
+    accepted: 'an integer from 1 to 65535', parse: integer(1, 65535), format: num,
+  },
+  dumpBpfMaps: {
+    env: 'EBPF_DUMP_BPF_MAPS', flag: '--dump-bpf-maps', chartValue: 'config.dumpBPFMaps',
+    default: false, description: 'Log every drained flow record at debug level (troubleshooting only: one line per connection)',
+    accepted: 'true or false', parse: bool, format: (v: boolean) => String(v),
+  },
 } as const;
 
 export type SettingKey = keyof typeof SETTINGS;

@@ -1,0 +1,13 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+#include <napi.h>
+
+namespace ebpf_agent {
+
+Napi::Value CreateTestLink(const Napi::CallbackInfo& info);
+Napi::Value DeleteLink(const Napi::CallbackInfo& info);
+Napi::Value ListTcFilters(const Napi::CallbackInfo& info);
+Napi::Value ListTcxPrograms(const Napi::CallbackInfo& info);
+Napi::Value ProgramName(const Napi::CallbackInfo& info);
+
+}  // namespace ebpf_agent

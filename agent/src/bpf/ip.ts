@@ -1,0 +1,30 @@
+// Address text for labels: dotted quad for IPv4, RFC 5952 for IPv6 (lowercase,
+// no leading zeros, the longest run of two or more zero groups as "::",
+// the first such run on a tie).
+
+export function formatIPv4(buf: Buffer, offset: number): string {
+  return `${buf[offset]}.${buf[offset + 1]}.${buf[offset + 2]}.${buf[offset + 3]}`;
+}
+
+export function formatIPv6(buf: Buffer, offset: number): string {
+  const groups: number[] = new Array(8);
+  for (let i = 0; i < 8; i++) groups[i] = buf.readUInt16BE(offset + i * 2);
+  let bestStart = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = (from: number, to: number) => groups.slice(from, to).map((g) => g.toString(16)).join(':');
+  if (bestStart < 0) return hex(0, 8);
+  return `${hex(0, bestStart)}::${hex(bestStart + bestLen, 8)}`;
+}

@@ -1,0 +1,44 @@
+// `cleanup`: removes everything the agent leaves on a node on purpose (pinned
+// maps, our legacy TC filters) when the chart is uninstalled.
+import { existsSync, readdirSync, rmSync, statfsSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULT_OBJECT_PATH, loadAddon } from './addon.js';
+import type { Config } from './config/settings.js';
+import type { Logger } from './log.js';
+import { BPF_FS_MAGIC } from './lifecycle.js';
+import { TC_HANDLE, TC_PRIORITY } from './interfaces/attacher.js';
+
+export async function cleanup(config: Config, log: Logger): Promise<number> {
+  const addon = loadAddon();
+  let failures = 0;
+  // A throwaway object gives the addon's tc API a handle; it pins nothing.
+  const probe = new addon.BpfObject({ objectPath: DEFAULT_OBJECT_PATH, maxFlows: 16, ringbufBytes: 4096 });
+  try {
+    for (const link of addon.listLinks()) {
+      for (const direction of ['ingress', 'egress'] as const) {
+        const target = { ifindex: link.ifindex, direction, handle: TC_HANDLE, priority: TC_PRIORITY };
+        if (probe.queryTc(target) === null) continue;
+        try {
+          probe.detachTc({ ...target, destroyQdisc: false });
+          log.info('removed our TC filter', { interface: link.name, direction });
+        } catch (err) {
+          failures++;
+          log.error('removing our TC filter failed', { interface: link.name, direction, err });
+        }
+      }
+    }
+  } finally {
+    probe.close();
+  }
+  const pin = config.pinPath;
+  if (existsSync(pin)) {
+    if (statfsSync(pin).type !== BPF_FS_MAGIC) {
+      log.error('refusing to remove a pin path that is not on bpffs', { pinPath: pin });
+      return 1;
+    }
+    for (const entry of readdirSync(pin)) rmSync(join(pin, entry), { recursive: true });
+    rmSync(pin, { recursive: true });
+    log.info('removed pinned state', { pinPath: pin });
+  }
+  return failures ? 1 : 0;
+}

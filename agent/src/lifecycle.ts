@@ -1,0 +1,160 @@
+// The running agent: loads the BPF object, keeps the programs attached to
+// every pod interface, runs the collection loop and serves the metrics.
+import { mkdirSync, rmdirSync, existsSync, statfsSync } from 'node:fs';
+import { release } from 'node:os';
+import { dirname } from 'node:path';
+import { DEFAULT_OBJECT_PATH, loadAddon } from './addon.js';
+import type { Config } from './config/settings.js';
+import type { Logger } from './log.js';
+import type { BpfObject, NativeAddon } from './native.js';
+import { createMetrics, type AgentMetrics } from './metrics/registry.js';
+import { MetricsServer } from './metrics/server.js';
+import { Collector } from './collector/collector.js';
+import { Attacher, type AttachMode } from './interfaces/attacher.js';
+import { InterfaceDiscovery } from './interfaces/discovery.js';
+
+export const BPF_FS_MAGIC = 0xcafe4a11;
+const PROGRAMS = ['tc_pod_egress', 'tc_host_egress'];
+const LOAD_RETRY_MS = [5_000, 10_000, 30_000, 60_000];
+
+export function kernelHasTcx(kernelRelease = release()): boolean {
+  const [major = 0, minor = 0] = kernelRelease.split(/[.-]/).map(Number);
+  return major > 6 || (major === 6 && minor >= 6);
+}
+
+export function resolveAttachMode(mode: Config['attachMode']): AttachMode {
+  if (mode === 'auto') return kernelHasTcx() ? 'tcx' : 'tc';
+  return mode;
+}
+
+export class Agent {
+  readonly metrics: AgentMetrics = createMetrics();
+  private readonly server: MetricsServer;
+  private addon: NativeAddon | undefined;
+  private bpf: BpfObject | undefined;
+  private collector: Collector | undefined;
+  private discovery: InterfaceDiscovery | undefined;
+  private createdPinDir = false;
+  private retry: NodeJS.Timeout | undefined;
+  private stopped = false;
+  port = 0;
+
+  constructor(
+    private readonly config: Config,
+    private readonly log: Logger,
+    private readonly objectPath = DEFAULT_OBJECT_PATH,
+  ) {
+    this.server = new MetricsServer(
+      this.metrics.registry,
+      { live: () => !this.stopped, ready: () => this.ready() },
+      (err) => this.log.error('serving /metrics failed', { err }),
+    );
+    const c = config;
+    this.metrics.connectionTrackingInfo.set(
+      { enabled: String(c.connectionTracking), netns_filter_mode: c.netnsFilterMode, max_flows: String(c.maxFlows) },
+      1,
+    );
+  }
+
+  ready(): boolean {
+    return !this.stopped && this.discovery !== undefined && (this.collector?.collections ?? 0) > 0;
+  }
+
+  async start(): Promise<void> {
+    this.port = await this.server.start(this.config.metricsPort, this.config.metricsAddress);
+    this.log.info('serving metrics', { address: this.config.metricsAddress, port: this.port });
+    this.addon = loadAddon();
+    this.tryLoad(0);
+  }
+
+  private tryLoad(attempt: number): void {
+    if (this.stopped) return;
+    try {
+      this.load();
+    } catch (err) {
+      const delay = LOAD_RETRY_MS[Math.min(attempt, LOAD_RETRY_MS.length - 1)]!;
+      this.log.error('loading the BPF programs failed; retrying', { err, retryInMs: delay });
+      this.retry = setTimeout(() => this.tryLoad(attempt + 1), delay);
+    }
+  }
+
+  private preparePinDir(): void {
+    const pin = this.config.pinPath;
+    if (!existsSync(pin)) {
+      const parent = dirname(pin);
+      if (!existsSync(parent) || statfsSync(parent).type !== BPF_FS_MAGIC) {
+        throw new Error(`EBPF_BPF_PIN_PATH=${pin}: its parent ${parent} is not a mounted bpf filesystem (mount -t bpf bpf ${parent})`);
+      }
+      mkdirSync(pin);
+      this.createdPinDir = true;
+    } else if (statfsSync(pin).type !== BPF_FS_MAGIC) {
+      throw new Error(`EBPF_BPF_PIN_PATH=${pin} is not on a bpf filesystem`);
+    }
+  }
+
+  private load(): void {
+    const addon = this.addon!;
+    this.metrics.loadAttempts.inc();
+    let bpf: BpfObject;
+    try {
+      this.preparePinDir();
+      bpf = new addon.BpfObject({
+        objectPath: this.objectPath,
+        maxFlows: this.config.maxFlows,
+        ringbufBytes: 1 << 20,
+        pinPath: this.config.pinPath,
+        countHostSystemTraffic: this.config.netnsFilterMode === 'disabled',
+      });
+    } catch (err) {
+      for (const program of PROGRAMS) this.metrics.loadStatus.set({ program }, 0);
+      throw err;
+    }
+    const info = bpf.info();
+    this.bpf = bpf;
+    this.metrics.loadDuration.set(info.loadSeconds);
+    for (const p of info.programs) this.metrics.loadStatus.set({ program: p.name }, 1);
+    const mode = resolveAttachMode(this.config.attachMode);
+    this.log.info('BPF programs loaded', { loadSeconds: info.loadSeconds, coarseClock: info.coarseClock, attachMode: mode, pinPath: this.config.pinPath });
+
+    this.collector = new Collector(bpf, this.metrics, this.log, {
+      intervalMs: this.config.collectionInterval,
+      pairTtlMs: this.config.pairTtl,
+      maxFlows: this.config.maxFlows,
+      connectionTracking: this.config.connectionTracking,
+      dumpMaps: this.config.dumpBpfMaps,
+    });
+    const discovery = new InterfaceDiscovery(addon, new Attacher(addon, bpf, mode), this.log, {
+      onAttachError: (link, err) => {
+        this.metrics.collectorErrors.inc({ type: 'attach' });
+        this.log.error('attaching failed', { interface: link.name, ifindex: link.ifindex, err });
+      },
+      onChange: (n) => this.metrics.attachedInterfaces.set(n),
+    });
+    discovery.start();
+    this.discovery = discovery;
+    this.collector.start();
+    // A first collection right away makes the agent ready without waiting an interval.
+    void this.collector.collect();
+  }
+
+  /** Final drain, detach everything we attached, remove what we created. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.retry) clearTimeout(this.retry);
+    await this.collector?.stop();
+    this.discovery?.stop();
+    // Programs are off every hook now: one more cycle takes the last packets.
+    await this.collector?.collect();
+    this.bpf?.close({ unpin: true });
+    if (this.createdPinDir) {
+      try {
+        rmdirSync(this.config.pinPath);
+      } catch (err) {
+        this.log.warn('removing the pin directory failed', { pinPath: this.config.pinPath, err });
+      }
+    }
+    await this.server.stop();
+    this.log.info('stopped');
+  }
+}

@@ -1,0 +1,108 @@
+// The typed contract of the native addon (agent/native). TypeScript validates
+// every input before it crosses; the C++ side trusts these types.
+
+/** Thrown by every native call: errno name, number and what was being done. */
+export interface NativeError extends Error {
+  code: string;
+  errno: number;
+}
+
+export interface OpenOptions {
+  objectPath: string;
+  maxFlows: number;
+  /** Ring buffer size in bytes: a power of two, at least one page. */
+  ringbufBytes: number;
+  /** bpffs directory to pin (and reuse) the maps in. */
+  pinPath?: string;
+  countHostSystemTraffic?: boolean;
+}
+
+export interface ObjectInfo {
+  loadSeconds: number;
+  coarseClock: boolean;
+  programs: { name: string; id?: number }[];
+  maps: { name: string; maxEntries: number; id?: number; pinPath?: string }[];
+}
+
+export type Direction = 'ingress' | 'egress';
+
+export interface TcTarget {
+  ifindex: number;
+  direction: Direction;
+  handle: number;
+  priority: number;
+}
+
+export interface DrainResult {
+  slot: number;
+  /** flow_key (40 B) + flow_stats (32 B) per connection. */
+  records: Buffer;
+}
+
+export interface TestRunOptions {
+  program: string;
+  packet: Buffer;
+  repeat?: number;
+  gsoSegs?: number;
+  gsoSize?: number;
+  ingressIfindex?: number;
+}
+
+export declare class BpfObject {
+  constructor(options: OpenOptions);
+  info(): ObjectInfo;
+  /** Sums of the per-CPU agent_stats counters, indexed by enum agent_stat. */
+  stats(): number[];
+  close(options?: { unpin?: boolean }): void;
+  attachTc(target: TcTarget & { program: string; replace?: boolean }): { createdQdisc: boolean; programId: number };
+  detachTc(target: TcTarget & { destroyQdisc?: boolean }): void;
+  queryTc(target: TcTarget): number | null;
+  /** Returns the tcx link's fd; closeFd detaches it. */
+  attachTcx(target: { ifindex: number; direction: Direction; program: string }): number;
+  /** flip=false drains the idle slot only (state left by an earlier process). */
+  drain(options?: { flip?: boolean }): Promise<DrainResult>;
+  /** flow_record (64 B) per overflow delta. */
+  consumeOverflow(): Buffer;
+  testRun(options: TestRunOptions): { retval: number; durationNs: number };
+}
+
+export interface LinkInfo {
+  ifindex: number;
+  name: string;
+  /** rtnetlink IFLA_INFO_KIND: veth, bridge, vlan, vxlan, ipip, '' for physical. */
+  kind: string;
+  link: number;
+  /** IFLA_LINK_NETNSID; -1 when the link's peer is in this namespace or it has none. */
+  peerNetnsId: number;
+  master: number;
+  up: boolean;
+}
+
+export declare class LinkMonitor {
+  constructor(onChange: () => void);
+  close(): void;
+}
+
+export interface TcFilterInfo {
+  kind?: string;
+  priority: number;
+  handle: number;
+  name?: string;
+  programId?: number;
+  directAction?: boolean;
+}
+
+export interface NativeAddon {
+  BpfObject: typeof BpfObject;
+  LinkMonitor: typeof LinkMonitor;
+  listLinks(): LinkInfo[];
+  closeFd(fd: number): void;
+  /** Creates an up veth `name` (peer `name`p); returns its ifindex. */
+  createTestLink(name: string): number;
+  deleteLink(ifindex: number): void;
+  /** Filters on the clsact hook, in kernel order; [] without clsact. */
+  listTcFilters(ifindex: number, direction: Direction): TcFilterInfo[];
+  /** tcx program ids in run order; [] before kernel 6.6. */
+  listTcxPrograms(ifindex: number, direction: Direction): number[];
+  programName(id: number): string | null;
+}

@@ -1,0 +1,28 @@
+// `check`: runs the preflight checks, prints one line each (or JSON) and
+// exits 0 when nothing failed, 1 when a check failed, 2 on bad usage.
+import type { Config } from '../config/settings.js';
+import type { Logger } from '../log.js';
+import { runChecks, type CheckResult } from './checks.js';
+
+export async function runCheck(config: Config, flags: string[], _log: Logger): Promise<number> {
+  const i = flags.indexOf('--output');
+  const output = i >= 0 ? flags[i + 1] : 'text';
+  if (output !== 'text' && output !== 'json') {
+    process.stderr.write(`ebpf-agent: invalid --output=${JSON.stringify(output)}: expected text or json\n`);
+    return 2;
+  }
+  const results = await runChecks(config);
+  const failed = results.some((r) => r.status === 'fail');
+  if (output === 'json') {
+    process.stdout.write(JSON.stringify({ ok: !failed, checks: results }, null, 2) + '\n');
+  } else {
+    for (const r of results) process.stdout.write(formatLine(r) + '\n');
+    process.stdout.write(failed ? 'preflight: FAILED\n' : 'preflight: ok\n');
+  }
+  return failed ? 1 : 0;
+}
+
+export function formatLine(r: CheckResult): string {
+  const head = `${r.status.toUpperCase().padEnd(4)} ${r.name}: ${r.detail}`;
+  return r.fix ? `${head}\n     fix: ${r.fix}` : head;
+}
