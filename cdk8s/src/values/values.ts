@@ -14,7 +14,7 @@ const STRING_MAP: JsonSchema = { additionalProperties: { type: 'string' } };
  * How each agent setting is exposed and checked in values. A Record over every
  * SettingKey: a new setting does not compile until the chart says how to take it.
  */
-const SETTING_SCHEMA: { [K in SettingKey]: JsonSchema } & { [key: string]: JsonSchema } = {
+const SETTING_SCHEMA: Record<SettingKey, JsonSchema> = {
   metricsPort: { type: 'integer', minimum: 1, maximum: 65535 },
   metricsAddress: { type: 'string', pattern: `^((${OCTET}\\.){3}${OCTET}|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*)$` },
   collectionInterval: { type: 'string', pattern: DURATION },
@@ -42,34 +42,21 @@ function settingLeaf(key: SettingKey): Leaf {
 }
 
 /** Settings the chart exposes, by their key under config (the last part of chartValue). */
-export const CHART_SETTINGS: ReadonlyArray<{ readonly key: string; readonly setting: Setting<unknown> }> =
+export const CHART_SETTINGS: ReadonlyArray<{ readonly key: string; readonly settingKey: SettingKey; readonly setting: Setting<unknown> }> =
   (Object.keys(SETTINGS) as SettingKey[]).flatMap((k) => {
     const s = SETTINGS[k] as Setting<unknown>;
     if (s.chartValue === undefined) return [];
     if (!/^config\.[A-Za-z]+$/.test(s.chartValue)) throw new Error(`setting ${k}: chart value ${s.chartValue} is not under config.`);
-    return [{ key: s.chartValue.slice('config.'.length), setting: s }];
+    return [{ key: s.chartValue.slice('config.'.length), settingKey: k, setting: s }];
   });
 
-/**
- * The published chart's debug keys, for as long as SETTINGS does not define
- * them itself: value key, env var, and the leaf describing it.
- */
-const DEBUG_FALLBACKS = [
-  { key: 'enableProfiling', env: 'EBPF_ENABLE_PROFILING', leaf: () => bool('Serve profiling endpoints on config.profilingPort (debugging only). Env EBPF_ENABLE_PROFILING', false) },
-  { key: 'profilingPort', env: 'EBPF_PROFILING_PORT', leaf: () => int('Port of the profiling endpoints. Env EBPF_PROFILING_PORT', 6060, 1, 65535) },
-  { key: 'dumpBPFMaps', env: 'EBPF_DUMP_BPF_MAPS', leaf: () => bool('Log the drained flow records (high I/O, troubleshooting only). Env EBPF_DUMP_BPF_MAPS', false) },
-].filter((d) => !CHART_SETTINGS.some((c) => c.key === d.key));
+/** Every env var the chart sets from config.*: value key and variable name, in SETTINGS order. */
+export const CONFIG_ENV: ReadonlyArray<{ readonly key: string; readonly env: string }> =
+  CHART_SETTINGS.map((c) => ({ key: c.key, env: c.setting.env }));
 
-/** Every env var the chart sets from config.*: value key and variable name, in a stable order. */
-export const CONFIG_ENV: ReadonlyArray<{ readonly key: string; readonly env: string }> = [
-  ...CHART_SETTINGS.map((c) => ({ key: c.key, env: c.setting.env })),
-  ...DEBUG_FALLBACKS.map((d) => ({ key: d.key, env: d.env })),
-];
-
-const configLeaves: { [key: string]: Leaf } = Object.fromEntries([
-  ...CHART_SETTINGS.map((c) => [c.key, settingLeaf(Object.keys(SETTINGS).find((k) => SETTINGS[k as SettingKey] === c.setting) as SettingKey)]),
-  ...DEBUG_FALLBACKS.map((d) => [d.key, d.leaf()]),
-]);
+const configLeaves: { [key: string]: Leaf } = Object.fromEntries(
+  CHART_SETTINGS.map((c) => [c.key, settingLeaf(c.settingKey)]),
+);
 
 const monitorValues = (what: string) => ({
   enabled: bool(`Create a ${what} (needs the Prometheus Operator CRDs)`, false),
