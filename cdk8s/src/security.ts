@@ -15,7 +15,7 @@ export interface CapabilityUse {
 export const AGENT_CAPABILITIES: readonly CapabilityUse[] = [
   { name: 'BPF', operations: 'create BPF maps, load the TC programs, pin and reopen them in bpffs (without it: EPERM at load)' },
   { name: 'NET_ADMIN', operations: 'load TC (sched_cls) programs, attach them with tcx or clsact + cls_bpf, netlink queries for interfaces (without it: EPERM at load)' },
-  { name: 'PERFMON', operations: 'the verifier accepts the TC programs only from a perfmon-capable loader (without it: EACCES at load)' },
+  { name: 'PERFMON', operations: 'the verifier allows the packet parser\'s variable-offset pointer arithmetic only with it (without it: EACCES, "pointer arithmetic with it prohibited for !root")' },
   { name: 'SYS_RESOURCE', operations: 'raise RLIMIT_MEMLOCK on kernels before 5.11, which charge BPF memory to memlock', notNeededFromKernel: '5.11' },
 ];
 

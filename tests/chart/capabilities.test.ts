@@ -32,13 +32,16 @@ interface Run {
   readonly output: () => string;
 }
 
-/** Starts the agent in the node namespace with only `keep` in its capability sets. */
-function startAgent(keep: readonly string[], port: number): Run {
+/**
+ * Starts `node agent/dist/main.js <command>` in the node namespace with only
+ * `keep` in its capability sets.
+ */
+function startAgent(keep: readonly string[], port: number, command = 'run'): Run {
   const drop = boundingSet().filter((c) => !keep.includes(c)).join(',');
   // ip netns exec gives a private mount namespace with a fresh /sys: mount bpffs there, then drop privileges.
   const inner = `mount -t bpf bpf /sys/fs/bpf && cd ${REPO} && exec env EBPF_BPF_PIN_PATH=/sys/fs/bpf/chartcap `
     + `EBPF_METRICS_ADDRESS=127.0.0.1 EBPF_METRICS_PORT=${port} EBPF_LOG_FORMAT=console EBPF_COLLECTION_INTERVAL=1s `
-    + `${CAPSH} --drop=${drop} -- -c 'exec node agent/dist/main.js'`;
+    + `${CAPSH} --drop=${drop} -- -c 'exec node agent/dist/main.js ${command}'`;
   const child = spawn('ip', ['netns', 'exec', NODE_NS, 'sh', '-c', inner], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
@@ -112,6 +115,18 @@ test.serial('with exactly the chart\'s capabilities the agent loads, attaches an
   const line = await until('the 3 UDP packets in /metrics', 10_000, () =>
     metric(scrape(19181, '/metrics').body, new RegExp(`^kubeadapt_connection_traffic_packets_total\\{src_ip="${POD_IP}",dst_ip="${HOST_IP}",protocol="udp"\\} 3$`)));
   t.truthy(line);
+});
+
+test.serial('the preflight init container (main.js check) passes with exactly the chart\'s capabilities', async (t) => {
+  const run = startAgent(granted.filter((c) => boundingSet().includes(c)), 19183, 'check');
+  t.teardown(() => stop(run));
+  const code = await new Promise<number | null>((resolve) => {
+    if (run.child.exitCode !== null) resolve(run.child.exitCode);
+    else run.child.once('exit', (c) => resolve(c));
+  });
+  t.is(code, 0, run.output());
+  t.regex(run.output(), /^PASS load_attach: /m);
+  t.regex(run.output(), /^preflight: ok$/m);
 });
 
 const kernel = sh('uname', ['-r']).trim();
