@@ -1,0 +1,57 @@
+// Traffic for the simulated node's pods. `serve` sinks TCP and UDP on both
+// address families; `send` sends a known amount and exits when it is out.
+// The counts that tests compare come from the kernel (nftables), not from here.
+import { createServer, connect } from 'node:net';
+import { createSocket } from 'node:dgram';
+
+const [mode, ...rest] = process.argv.slice(2);
+const opts = Object.fromEntries(rest.map((a) => a.replace(/^--/, '').split('=')));
+const port = Number(opts.port ?? 5201);
+
+if (mode === 'serve') {
+  const tcp = createServer((s) => {
+    s.on('data', () => {});
+    s.on('end', () => s.end());
+    s.on('error', () => {});
+  });
+  tcp.listen({ port, host: '::', ipv6Only: false }, () => {
+    const udp = createSocket({ type: 'udp6', ipv6Only: false });
+    udp.on('message', () => {});
+    udp.bind(port, '::', () => process.stdout.write('ready\n'));
+  });
+} else if (mode === 'send') {
+  const to = opts.to;
+  const udpCount = Number(opts['udp-count'] ?? 0);
+  const udpSize = Number(opts['udp-size'] ?? 100);
+  const tcpBytes = Number(opts['tcp-bytes'] ?? 0);
+  const family = to.includes(':') ? 'udp6' : 'udp4';
+  const udp = createSocket(family);
+  const payload = Buffer.alloc(udpSize, 0x61);
+  for (let i = 0; i < udpCount; i++) {
+    await new Promise((resolve, reject) => udp.send(payload, port, to, (err) => (err ? reject(err) : resolve())));
+  }
+  udp.close();
+  if (tcpBytes > 0) {
+    await new Promise((resolve, reject) => {
+      const s = connect({ host: to, port }, () => {
+        const chunk = Buffer.alloc(Math.min(tcpBytes, 65536), 0x62);
+        let left = tcpBytes;
+        const write = () => {
+          while (left > 0) {
+            const part = left >= chunk.length ? chunk : chunk.subarray(0, left);
+            left -= part.length;
+            if (!s.write(part)) return void s.once('drain', write);
+          }
+          s.end();
+        };
+        write();
+      });
+      s.on('data', () => {});
+      s.on('close', resolve);
+      s.on('error', reject);
+    });
+  }
+} else {
+  process.stderr.write('usage: traffic.mjs serve|send --to=IP [--port=N] [--udp-count=N --udp-size=B] [--tcp-bytes=B]\n');
+  process.exit(2);
+}
