@@ -152,4 +152,4 @@ export const SETTINGS = {
 } as const;
 
 export type SettingKey = keyof typeof SETTINGS;
-export type Config = { -readonly [K in SettingKey]: (typeof SETTINGS)[K]['default'] };
+export type Config = { -readonly [K in SettingKey]: Exclude<ReturnType<(typeof SETTINGS)[K]['parse']>, undefined> };

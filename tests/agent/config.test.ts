@@ -1,0 +1,82 @@
+// Config through the real entry point: every bad value exits 2 with one line
+// naming the setting, the value and what is accepted.
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import { loadConfig } from '../../agent/src/config/load.js';
+import { SETTINGS, parseDuration } from '../../agent/src/config/settings.js';
+import { AGENT_MAIN } from '../e2e/helpers/agent-process.js';
+
+function runAgent(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [AGENT_MAIN, ...args], { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8', timeout: 20_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const BAD: [string, string, string][] = [
+  ['EBPF_METRICS_PORT', '0', 'an integer from 1 to 65535'],
+  ['EBPF_METRICS_PORT', 'http', 'an integer from 1 to 65535'],
+  ['EBPF_METRICS_ADDRESS', 'localhost:9090', 'an IPv4 or IPv6 address'],
+  ['EBPF_COLLECTION_INTERVAL', '25', 'a duration from 100ms to 1h'],
+  ['EBPF_COLLECTION_INTERVAL', '10ms', 'a duration from 100ms to 1h'],
+  ['EBPF_LOG_LEVEL', 'verbose', 'one of debug, info, warn, error'],
+  ['EBPF_LOG_FORMAT', 'text', 'one of json, console'],
+  ['EBPF_NETNS_FILTER_MODE', 'off', 'one of default, disabled'],
+  ['EBPF_CONNECTION_TRACKING', 'yes', 'true or false'],
+  ['EBPF_BPF_PIN_PATH', 'relative/path', 'an absolute path'],
+  ['EBPF_MAX_FLOWS', '8', 'an integer from 16 to 16777216'],
+  ['EBPF_PAIR_TTL', '0s', 'a duration from 1s to 24h'],
+  ['EBPF_ATTACH_MODE', 'xdp', 'one of auto, tcx, tc'],
+];
+
+for (const [env, value, accepted] of BAD) {
+  test(`${env}=${value} exits 2 with one line`, (t) => {
+    const r = runAgent([], { [env]: value });
+    t.is(r.status, 2);
+    t.is(r.stdout, '');
+    t.true(r.stderr.startsWith(`ebpf-agent: invalid ${env}=${JSON.stringify(value)}: expected ${accepted}`), r.stderr);
+    t.is(r.stderr.split('\n').length, 2, 'exactly one line');
+  });
+}
+
+test('flags win over the environment and bad flags exit 2', (t) => {
+  const c = loadConfig(['--metrics-port', '9100', '--collection-interval=1m30s'], { EBPF_METRICS_PORT: '9999' });
+  t.is(c.metricsPort, 9100);
+  t.is(c.collectionInterval, 90_000);
+  const r = runAgent(['--max-flows', 'many']);
+  t.is(r.status, 2);
+  t.is(r.stderr, 'ebpf-agent: invalid --max-flows="many": expected an integer from 16 to 16777216\n');
+  const u = runAgent(['--no-such-flag']);
+  t.is(u.status, 2);
+  t.regex(u.stderr, /unknown argument "--no-such-flag"/);
+  t.is(runAgent(['frobnicate']).status, 2);
+});
+
+test('defaults are the published chart defaults', (t) => {
+  const c = loadConfig([], {});
+  t.is(c.metricsPort, 9090);
+  t.is(c.collectionInterval, 25_000);
+  t.is(c.logLevel, 'info');
+  t.is(c.logFormat, 'json');
+  t.is(c.netnsFilterMode, 'default');
+  t.is(c.connectionTracking, true);
+  t.is(c.pinPath, '/sys/fs/bpf/kubeadapt');
+  t.is(c.metricsAddress, '0.0.0.0');
+});
+
+test('durations parse like Go durations', (t) => {
+  t.is(parseDuration('500ms'), 500);
+  t.is(parseDuration('1s'), 1000);
+  t.is(parseDuration('1h2m3s'), 3_723_000);
+  t.is(parseDuration('1.5s'), 1500);
+  t.is(parseDuration('1 s'), undefined);
+  t.is(parseDuration(''), undefined);
+  t.is(parseDuration('5'), undefined);
+});
+
+test('--help lists every setting with its environment variable and flag', (t) => {
+  const r = runAgent(['--help']);
+  t.is(r.status, 0);
+  for (const s of Object.values(SETTINGS)) {
+    t.true(r.stdout.includes(s.env), s.env);
+    t.true(r.stdout.includes(s.flag), s.flag);
+  }
+});
