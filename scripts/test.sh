@@ -13,8 +13,9 @@ node_modules/.bin/tsc -p tsconfig.json || { echo "type check failed"; echo "0 pa
 
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-node_modules/.bin/ava --tap --timeout=5m "$@" | tee "$out"
+node_modules/.bin/ava --tap "$@" | tee "$out"
 status=${PIPESTATUS[0]}
+bash scripts/sweep-test-namespaces.sh
 pass=$(awk '/^# pass /{print $3}' "$out"); fail=$(awk '/^# fail /{print $3}' "$out")
 skip=$(awk '/^# skip /{print $3}' "$out"); todo=$(awk '/^# todo /{print $3}' "$out")
 pass=${pass:-0}; fail=${fail:-0}
