@@ -41,7 +41,8 @@ export class AgentProcess {
     readonly output: () => string,
   ) {}
 
-  static async start(node: SimulatedNode, env: Record<string, string> = {}): Promise<AgentProcess> {
+  /** listenPort: the 127.0.0.1 port in the caller's namespace (0 picks a free one). */
+  static async start(node: SimulatedNode, env: Record<string, string> = {}, listenPort = 0): Promise<AgentProcess> {
     const pinPath = env.EBPF_BPF_PIN_PATH ?? `/sys/fs/bpf/${node.id}`;
     const agentEnv = {
       ...process.env,
@@ -52,16 +53,23 @@ export class AgentProcess {
       EBPF_LOG_FORMAT: 'json',
       ...env,
     };
-    const { child, output } = await startProcess('nsenter', [`--net=/run/netns/${node.netns}`, process.execPath, AGENT_MAIN], /"serving metrics"/, agentEnv);
+    const { child, output } = await startProcess('nsenter', [`--net=/run/netns/${node.netns}`, process.execPath, AGENT_MAIN], null, agentEnv);
     let proxy;
     try {
-      proxy = await startProcess('python3', [join(HERE, 'netns-proxy.py'), node.netns, '0', String(AGENT_PORT)], /^ready \d+/m);
+      proxy = await startProcess('python3', [join(HERE, 'netns-proxy.py'), node.netns, String(listenPort), String(AGENT_PORT)], /^ready \d+/m);
     } catch (err) {
       await stopProcess(child);
       throw err;
     }
     const port = Number(/^ready (\d+)/m.exec(proxy.output())![1]);
-    return new AgentProcess(node, child, proxy.child, port, pinPath, output);
+    const agent = new AgentProcess(node, child, proxy.child, port, pinPath, output);
+    try {
+      await agent.waitLive();
+    } catch (err) {
+      await agent.stop();
+      throw err;
+    }
+    return agent;
   }
 
   get pid(): number {
@@ -79,15 +87,25 @@ export class AgentProcess {
     return parseMetrics(text);
   }
 
-  async waitReady(timeoutMs = 20_000): Promise<void> {
+  /** Until the HTTP server answers /health/live. */
+  waitLive(timeoutMs = 15_000): Promise<void> {
+    return this.waitFor('/health/live', timeoutMs);
+  }
+
+  /** Until /health/ready: programs attached and a first collection done. */
+  waitReady(timeoutMs = 20_000): Promise<void> {
+    return this.waitFor('/health/ready', timeoutMs);
+  }
+
+  private async waitFor(path: string, timeoutMs: number): Promise<void> {
     const until = Date.now() + timeoutMs;
     while (Date.now() < until) {
-      const r = await this.get('/health/ready').catch(() => ({ status: 0, text: '' }));
+      const r = await this.get(path).catch(() => ({ status: 0, text: '' }));
       if (r.status === 200) return;
       if (this.agent.exitCode !== null) throw new Error(`agent exited ${this.agent.exitCode}: ${this.output()}`);
       await sleep(100);
     }
-    throw new Error(`agent not ready after ${timeoutMs} ms: ${this.output()}`);
+    throw new Error(`agent: no 200 from ${path} after ${timeoutMs} ms: ${this.output()}`);
   }
 
   async collections(): Promise<number> {

@@ -32,8 +32,8 @@ export function inNetns(netns: string, cmd: string, args: readonly string[], opt
   return run('ip', ['netns', 'exec', netns, cmd, ...args], opts);
 }
 
-/** Starts a long-running process; resolves once a line of its stdout matches. */
-export function startProcess(cmd: string, args: readonly string[], readyLine: RegExp, env?: NodeJS.ProcessEnv, timeoutMs = 15_000): Promise<{ child: ChildProcess; output: () => string }> {
+/** Starts a long-running process; resolves once its output matches readyLine (at once when null). */
+export function startProcess(cmd: string, args: readonly string[], readyLine: RegExp | null, env?: NodeJS.ProcessEnv, timeoutMs = 15_000): Promise<{ child: ChildProcess; output: () => string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { env: env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -43,7 +43,7 @@ export function startProcess(cmd: string, args: readonly string[], readyLine: Re
     }, timeoutMs);
     const onData = (d: Buffer) => {
       out += d;
-      if (readyLine.test(out)) {
+      if (readyLine?.test(out)) {
         clearTimeout(timer);
         resolve({ child, output: () => out });
       }
@@ -54,6 +54,10 @@ export function startProcess(cmd: string, args: readonly string[], readyLine: Re
       clearTimeout(timer);
       reject(new Error(`${cmd} ${args.join(' ')} exited ${code} before ready: ${out}`));
     });
+    if (!readyLine) {
+      clearTimeout(timer);
+      resolve({ child, output: () => out });
+    }
   });
 }
 
