@@ -12,6 +12,7 @@ import { MetricsServer } from './metrics/server.js';
 import { Collector } from './collector/collector.js';
 import { Attacher, type AttachMode } from './interfaces/attacher.js';
 import { InterfaceDiscovery } from './interfaces/discovery.js';
+import { logPreflight } from './preflight/startup.js';
 
 export const BPF_FS_MAGIC = 0xcafe4a11;
 const PROGRAMS = ['tc_pod_egress', 'tc_host_egress'];
@@ -63,6 +64,7 @@ export class Agent {
   async start(): Promise<void> {
     this.port = await this.server.start(this.config.metricsPort, this.config.metricsAddress);
     this.log.info('serving metrics', { address: this.config.metricsAddress, port: this.port });
+    await logPreflight(this.config, this.log);
     this.addon = loadAddon();
     this.tryLoad(0);
   }

@@ -6,7 +6,7 @@ import { dirname } from 'node:path';
 import { DEFAULT_OBJECT_PATH, loadAddon } from '../addon.js';
 import type { Config } from '../config/settings.js';
 import { BPF_FS_MAGIC, kernelHasTcx, resolveAttachMode } from '../lifecycle.js';
-import { Attacher } from '../interfaces/attacher.js';
+import { Attacher, TC_HANDLE, TC_PRIORITY } from '../interfaces/attacher.js';
 import { isPodVeth } from '../interfaces/discovery.js';
 
 export type Status = 'pass' | 'warn' | 'fail';
@@ -46,32 +46,53 @@ function checkBtf(): CheckResult {
     : { name: 'btf', status: 'warn', detail: '/sys/kernel/btf/vmlinux missing: the current programs do not need it, BTF-based features will be off', fix: 'use a kernel built with CONFIG_DEBUG_INFO_BTF=y' };
 }
 
+/** statfs f_type of the filesystems an operator is likely to find instead of bpffs. */
+const FS_NAMES: Record<number, string> = {
+  0x01021994: 'tmpfs', 0xef53: 'ext4', 0x794c7630: 'overlayfs', 0x62656572: 'sysfs', 0x9fa0: 'proc',
+  0x9123683e: 'btrfs', 0x58465342: 'xfs', 0x6969: 'nfs', 0x27e0eb: 'cgroup', 0x63677270: 'cgroup2',
+};
+
+const fsName = (type: number) => FS_NAMES[type] ?? `filesystem type 0x${type.toString(16)}`;
+
+/**
+ * The pin path itself when it exists, else its parent: the agent creates the
+ * last component, so the parent must already be bpffs.
+ */
 function checkBpffs(pinPath: string): CheckResult {
+  const name = 'bpffs';
   const where = existsSync(pinPath) ? pinPath : dirname(pinPath);
-  let type = 0;
+  const fix = `mount bpffs on the node (mount -t bpf bpf /sys/fs/bpf) and into the pod (the chart's hostPath volume), `
+    + `or set EBPF_BPF_PIN_PATH to a directory on a bpf filesystem`;
+  if (!existsSync(where)) {
+    return { name, status: 'fail', detail: `${where} does not exist (EBPF_BPF_PIN_PATH=${pinPath}: the agent creates only the last directory)`, fix };
+  }
+  let type: number;
   try {
-    type = existsSync(where) ? statfsSync(where).type : 0;
-  } catch {
-    type = 0;
+    type = statfsSync(where).type;
+  } catch (err) {
+    return { name, status: 'fail', detail: `statfs ${where} failed: ${(err as Error).message}`, fix };
   }
   return type === BPF_FS_MAGIC
-    ? { name: 'bpffs', status: 'pass', detail: `${where} is a bpf filesystem` }
-    : {
-        name: 'bpffs', status: 'fail', detail: `${where} is not a mounted bpf filesystem (pin path ${pinPath})`,
-        fix: `mount it on the node (mount -t bpf bpf ${dirname(pinPath)}) and mount it into the pod (the chart's hostPath volume), or set EBPF_BPF_PIN_PATH to a directory on bpffs`,
-      };
+    ? { name, status: 'pass', detail: `${where} is a bpf filesystem (pin path ${pinPath})` }
+    : { name, status: 'fail', detail: `${where} is ${fsName(type)}, not a bpf filesystem (EBPF_BPF_PIN_PATH=${pinPath})`, fix };
 }
 
 function checkCapabilities(caps: bigint): CheckResult[] {
-  const out: CheckResult[] = [];
-  const bpfOk = has(caps, CAP.BPF) || has(caps, CAP.SYS_ADMIN);
-  out.push(bpfOk
-    ? { name: 'cap_bpf', status: 'pass', detail: has(caps, CAP.BPF) ? 'CAP_BPF present (create maps, load programs)' : 'CAP_SYS_ADMIN present (covers CAP_BPF)' }
-    : { name: 'cap_bpf', status: 'fail', detail: 'missing CAP_BPF: needed to create maps and load programs', fix: 'add BPF to securityContext.capabilities.add (or SYS_ADMIN on kernels older than 5.8)' });
-  out.push(has(caps, CAP.NET_ADMIN)
-    ? { name: 'cap_net_admin', status: 'pass', detail: 'CAP_NET_ADMIN present (attach to TC hooks, clsact qdisc, netlink)' }
-    : { name: 'cap_net_admin', status: 'fail', detail: 'missing CAP_NET_ADMIN: needed to attach programs to TC hooks', fix: 'add NET_ADMIN to securityContext.capabilities.add' });
-  return out;
+  const sysAdmin = has(caps, CAP.SYS_ADMIN);
+  // CAP_SYS_ADMIN implies the two split off from it in 5.8; name it so a
+  // privileged pod's pass is not mistaken for a least-privilege one.
+  const covered = (bit: number, what: string) => has(caps, bit) ? `present (${what})` : `covered by CAP_SYS_ADMIN (${what})`;
+  return [
+    has(caps, CAP.BPF) || sysAdmin
+      ? { name: 'cap_bpf', status: 'pass', detail: `CAP_BPF ${covered(CAP.BPF, 'create maps, load programs')}` }
+      : { name: 'cap_bpf', status: 'fail', detail: 'missing CAP_BPF: needed to create maps and load programs (the kernel answers EPERM)', fix: 'add BPF to securityContext.capabilities.add (or SYS_ADMIN on kernels older than 5.8)' },
+    has(caps, CAP.PERFMON) || sysAdmin
+      ? { name: 'cap_perfmon', status: 'pass', detail: `CAP_PERFMON ${covered(CAP.PERFMON, 'the verifier allows the packet parser\'s pointer arithmetic')}` }
+      : { name: 'cap_perfmon', status: 'fail', detail: 'missing CAP_PERFMON: the verifier refuses the packet parser\'s variable-offset pointer arithmetic (EACCES)', fix: 'add PERFMON to securityContext.capabilities.add (or SYS_ADMIN on kernels older than 5.8)' },
+    has(caps, CAP.NET_ADMIN)
+      ? { name: 'cap_net_admin', status: 'pass', detail: 'CAP_NET_ADMIN present (load TC programs, attach to TC hooks, clsact qdisc, netlink)' }
+      : { name: 'cap_net_admin', status: 'fail', detail: 'missing CAP_NET_ADMIN: needed to load TC programs and attach them to TC hooks (the kernel answers EPERM)', fix: 'add NET_ADMIN to securityContext.capabilities.add' },
+  ];
 }
 
 function checkMemlock(caps: bigint): CheckResult {
@@ -94,8 +115,29 @@ function checkAttachMode(config: Config): CheckResult {
   return { name: 'attach_mode', status: 'pass', detail: `${resolveAttachMode(config.attachMode)} (kernel ${tcx ? 'has' : 'lacks'} tcx; legacy TC always available)` };
 }
 
-/** Loads the real object and attaches it to a dummy link it creates and removes. */
-function checkLoadAndAttach(config: Config): CheckResult {
+/** What to do about a failed load or attach, from the errno and the capabilities we lack. */
+export function loadAttachFix(code: string | undefined, caps: bigint): string {
+  const sysAdmin = has(caps, CAP.SYS_ADMIN);
+  const missing = ([['BPF', CAP.BPF], ['PERFMON', CAP.PERFMON], ['NET_ADMIN', CAP.NET_ADMIN]] as const)
+    .filter(([n, bit]) => !has(caps, bit) && !(sysAdmin && n !== 'NET_ADMIN'))
+    .map(([n]) => n);
+  if (code === 'EACCES' && missing.includes('PERFMON')) {
+    return 'CAP_PERFMON is missing: the verifier refuses the packet parser\'s pointer arithmetic without it ("pointer arithmetic with it prohibited for !root"); add PERFMON to securityContext.capabilities.add';
+  }
+  if (code === 'EPERM' && missing.length > 0) {
+    return `missing ${missing.map((n) => `CAP_${n}`).join(', ')}: add ${missing.join(', ')} to securityContext.capabilities.add`;
+  }
+  if (code === 'EPERM') {
+    return 'all capabilities are present: a seccomp or LSM policy (AppArmor, SELinux, lockdown) refuses bpf(); allow the bpf() syscall for the agent';
+  }
+  if (code === 'EACCES' || code === 'EINVAL') {
+    return 'the verifier refused the program on this kernel: the verifier log is on stderr above; see the runbook (BPF program failed to load)';
+  }
+  return 'see the error above; the runbook lists known causes (BPF program failed to load)';
+}
+
+/** Loads the real object and attaches it to a veth pair it creates and removes. */
+function checkLoadAndAttach(config: Config, caps: bigint): CheckResult {
   const name = 'load_attach';
   const addon = loadAddon();
   let ifindex = 0;
@@ -106,13 +148,10 @@ function checkLoadAndAttach(config: Config): CheckResult {
     const attacher = new Attacher(addon, bpf, resolveAttachMode(config.attachMode));
     const a = attacher.attach(ifindex, 'preflight', 'ingress', 'tc_pod_egress');
     attacher.detach(a);
-    return { name, status: 'pass', detail: `programs verified, loaded and attached (${a.mode}) on a veth pair` };
+    return { name, status: 'pass', detail: `programs verified, loaded and attached (${a.mode}) on a veth pair it created and removed` };
   } catch (err) {
     const e = err as { message?: string; code?: string };
-    const fix = e.code === 'EPERM'
-      ? 'a capability is missing (see cap_* checks); under seccomp make sure the bpf() syscall is allowed'
-      : 'see the error; the runbook lists known causes';
-    return { name, status: 'fail', detail: e.message ?? String(err), fix };
+    return { name, status: 'fail', detail: e.message ?? String(err), fix: loadAttachFix(e.code, caps) };
   } finally {
     if (ifindex) addon.deleteLink(ifindex);
     bpf?.close();
@@ -121,37 +160,77 @@ function checkLoadAndAttach(config: Config): CheckResult {
 
 /** Other programs on pod hooks (a CNI's) and whether ours coexists with them. */
 function checkCoexistence(config: Config): CheckResult {
+  const name = 'coexistence';
   const addon = loadAddon();
   const mode = resolveAttachMode(config.attachMode);
   const pods = addon.listLinks().filter(isPodVeth);
   const others = new Set<string>();
+  const blocking = new Set<string>();
+  const racing = new Set<string>();
   for (const l of pods) {
     for (const f of addon.listTcFilters(l.ifindex, 'ingress')) {
-      if (f.handle !== 0x4b41) others.add(`tc:${f.name ?? f.kind ?? 'filter'}${f.directAction ? '(da)' : ''}`);
+      if (f.handle === TC_HANDLE && f.priority === TC_PRIORITY) continue;
+      const label = `tc:${f.kind ?? 'filter'}${f.name ? `/${f.name}` : ''}${f.directAction ? '(da)' : ''} prio ${f.priority} on ${l.name}`;
+      others.add(label);
+      // One priority holds one classifier kind: another kind at ours makes the
+      // kernel refuse our filter; another cls_bpf there shares the slot and
+      // whichever was added last runs first.
+      if (f.priority === TC_PRIORITY && f.kind !== 'bpf') blocking.add(label);
+      else if (f.priority === TC_PRIORITY) racing.add(label);
     }
     for (const id of addon.listTcxPrograms(l.ifindex, 'ingress')) {
       const n = addon.programName(id);
-      if (n !== 'tc_pod_egress') others.add(`tcx:${n ?? id}`);
+      if (n !== 'tc_pod_egress') others.add(`tcx:${n ?? id} on ${l.name}`);
     }
   }
   const list = [...others].join(', ') || 'none';
-  const how = mode === 'tcx'
-    ? 'ours attaches first in the tcx chain and returns TCX_NEXT, legacy TC filters run after tcx'
-    : 'ours is a separate cls_bpf filter (own handle, priority 1) returning TC_ACT_UNSPEC so later filters still run';
-  return { name: 'coexistence', status: 'pass', detail: `${pods.length} pod interface(s); other programs on them: ${list}; ${how}` };
+  const head = `${pods.length} pod interface(s); other programs on them: ${list}`;
+  if (mode === 'tcx') {
+    return { name, status: 'pass', detail: `${head}; tcx: ours runs first in the tcx chain and returns TCX_NEXT, legacy TC filters run after tcx` };
+  }
+  if (blocking.size > 0) {
+    return {
+      name, status: 'fail', detail: `${head}; legacy TC: priority ${TC_PRIORITY} is taken by another classifier kind (${[...blocking].join(', ')}), the kernel will refuse our cls_bpf filter there`,
+      fix: 'use EBPF_ATTACH_MODE=tcx (kernel 6.6+), or move the other filter off priority 1',
+    };
+  }
+  if (racing.size > 0) {
+    return {
+      name, status: 'warn', detail: `${head}; legacy TC: ${[...racing].join(', ')} share priority ${TC_PRIORITY} with ours and the one added last runs first: a terminal verdict (redirect, drop) there hides packets from us`,
+      fix: 'use EBPF_ATTACH_MODE=tcx (kernel 6.6+) so ours runs ahead of every legacy TC filter',
+    };
+  }
+  return { name, status: 'pass', detail: `${head}; legacy TC: ours is its own cls_bpf filter (handle 0x4b41, priority 1, runs first) returning TC_ACT_UNSPEC so later filters still run` };
 }
 
-export async function runChecks(config: Config): Promise<CheckResult[]> {
+export interface CheckOptions {
+  /**
+   * Load and attach the real programs on a throwaway veth pair. The agent's
+   * start-up log leaves it out: the agent is about to do exactly that itself.
+   * @default true
+   */
+  readonly loadAttach?: boolean;
+}
+
+export async function runChecks(config: Config, options: CheckOptions = {}): Promise<CheckResult[]> {
   const caps = effectiveCaps();
   const results: CheckResult[] = [checkKernel(), checkBtf(), checkBpffs(config.pinPath), ...checkCapabilities(caps), checkMemlock(caps), checkAttachMode(config)];
-  const fatal = results.some((r) => r.status === 'fail' && r.name !== 'bpffs');
-  results.push(fatal
-    ? { name: 'load_attach', status: 'fail', detail: 'skipped: an earlier check failed', fix: 'fix the failures above first' }
-    : checkLoadAndAttach(config));
+  // A missing capability still gets the load tried: the kernel's own answer
+  // (EPERM, EACCES) is the proof, and names what the cap_* lines suspect.
+  const hopeless = results.find((r) => r.status === 'fail' && (r.name === 'kernel' || r.name === 'attach_mode'));
+  if (options.loadAttach !== false) {
+    results.push(hopeless
+      ? { name: 'load_attach', status: 'fail', detail: `skipped: the ${hopeless.name} check failed`, fix: 'fix the failures above first' }
+      : checkLoadAndAttach(config, caps));
+  }
   try {
     results.push(checkCoexistence(config));
   } catch (err) {
-    results.push({ name: 'coexistence', status: 'warn', detail: `could not list programs on pod interfaces: ${(err as Error).message}` });
+    const e = err as { message?: string; code?: string };
+    results.push({
+      name: 'coexistence', status: 'warn', detail: `could not list programs on pod interfaces: ${e.message ?? String(err)}`,
+      fix: e.code === 'EPERM' ? 'add NET_ADMIN to securityContext.capabilities.add' : 'see the error; the runbook lists known causes',
+    });
   }
   return results;
 }
