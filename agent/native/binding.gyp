@@ -11,7 +11,8 @@
         "src/ringbuf.cc",
         "src/test_run.cc",
         "src/netlink.cc",
-        "src/links.cc"
+        "src/links.cc",
+        "src/bench.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

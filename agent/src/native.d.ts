@@ -92,7 +92,21 @@ export interface TcFilterInfo {
   directAction?: boolean;
 }
 
-export interface NativeAddon {
+/** Benchmark-only exports (agent/native/src/bench.cc), used by bench/. */
+export interface BenchExports {
+  /** Loads any BPF object as is; fds stay valid until benchCloseObjects(). */
+  benchLoadObject(path: string): { programs: Record<string, number>; maps: Record<string, number> };
+  benchCloseObjects(): void;
+  benchFdById(kind: 'prog' | 'map', id: number): number;
+  benchObjGet(pinnedPath: string): number;
+  benchTestRun(progFd: number, packet: Buffer, repeat: number): { retval: number; durationNs: number };
+  /** Bulk-inserts `count` synthetic flow_key -> flow_stats entries. */
+  benchFillFlows(mapFd: number, options: { count: number; connectionsPerPair: number; ipv6: boolean }): { flows: number; bytes: number; packets: number };
+  /** Batch lookup-and-delete plus per-pair sums in C: the drain floor. */
+  benchDrainFloor(mapFd: number): { flows: number; pairs: number; bytes: number; packets: number; seconds: number };
+}
+
+export interface NativeAddon extends BenchExports {
   BpfObject: typeof BpfObject;
   LinkMonitor: typeof LinkMonitor;
   listLinks(): LinkInfo[];

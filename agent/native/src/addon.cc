@@ -3,6 +3,7 @@
 #include <napi.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "bpf_object.h"
 #include "errors.h"
 #include "links.h"
@@ -31,6 +32,7 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("listTcFilters", Napi::Function::New(env, ListTcFilters));
   exports.Set("listTcxPrograms", Napi::Function::New(env, ListTcxPrograms));
   exports.Set("programName", Napi::Function::New(env, ProgramName));
+  InitBench(env, exports);
   return exports;
 }
 
