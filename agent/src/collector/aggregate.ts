@@ -1,6 +1,7 @@
 // Folds per-connection deltas into per-pair totals: the unit a series is
 // exported for. Pure, so it is unit-tested without a kernel.
-import type { FlowDelta, Protocol } from '../bpf/records.js';
+import { DRAIN_RECORD_SIZE, FLOW_KEY_SIZE, type FlowDelta, type Protocol } from '../bpf/records.js';
+import { formatIPv4, formatIPv6 } from '../bpf/ip.js';
 
 export interface PairTotals {
   src: string;
@@ -19,21 +20,72 @@ export function pairKey(src: string, dst: string, protocol: Protocol): string {
 export function aggregate(deltas: Iterable<FlowDelta>): Map<string, PairTotals> {
   const pairs = new Map<string, PairTotals>();
   const connections = new Set<string>();
-  for (const d of deltas) {
-    const key = pairKey(d.src, d.dst, d.protocol);
-    let p = pairs.get(key);
+  for (const d of deltas) fold(pairs, connections, d);
+  return pairs;
+}
+
+function fold(pairs: Map<string, PairTotals>, connections: Set<string>, d: FlowDelta): void {
+  const key = pairKey(d.src, d.dst, d.protocol);
+  let p = pairs.get(key);
+  if (!p) {
+    p = { src: d.src, dst: d.dst, protocol: d.protocol, bytes: 0, packets: 0, connections: 0 };
+    pairs.set(key, p);
+  }
+  p.bytes += d.bytes;
+  p.packets += d.packets;
+  // Overflow records repeat a connection once per packet; count it once.
+  const conn = `${key}|${d.srcPort}|${d.dstPort}`;
+  if (!connections.has(conn)) {
+    connections.add(conn);
+    p.connections++;
+  }
+}
+
+const PROTOCOL_NAMES: Record<number, Protocol> = { 6: 'tcp', 17: 'udp' };
+const U32 = 2 ** 32;
+
+/**
+ * The same as aggregate(decodeDrained(records).concat(overflow)), read straight
+ * from the drain buffer: no object per connection, addresses formatted once
+ * per pair, not per connection (bench/ measured decoding as ~75% of a drain).
+ */
+export function aggregateDrained(records: Buffer, overflow: readonly FlowDelta[] = []): Map<string, PairTotals> {
+  const pairs = new Map<string, PairTotals>();
+  // Raw family+protocol+addresses -> its pair: one short string per record.
+  const raw = new Map<string, PairTotals>();
+  // Map keys are unique, so each drained record is a distinct connection;
+  // only overflow records can repeat one, and only then is the set needed.
+  const connections = overflow.length ? new Set<string>() : undefined;
+  for (let at = 0; at + DRAIN_RECORD_SIZE <= records.length; at += DRAIN_RECORD_SIZE) {
+    const id = records.toString('latin1', at, at + 2) + records.toString('latin1', at + 8, at + FLOW_KEY_SIZE);
+    let p = raw.get(id);
     if (!p) {
-      p = { src: d.src, dst: d.dst, protocol: d.protocol, bytes: 0, packets: 0, connections: 0 };
-      pairs.set(key, p);
+      const protocol = PROTOCOL_NAMES[records[at + 1]!];
+      if (!protocol) throw new Error(`flow record with protocol ${records[at + 1]}: the BPF object and agent disagree`);
+      const fmt = records[at] === 6 ? formatIPv6 : formatIPv4;
+      const src = fmt(records, at + 8);
+      const dst = fmt(records, at + 24);
+      const key = pairKey(src, dst, protocol);
+      p = pairs.get(key);
+      if (!p) {
+        p = { src, dst, protocol, bytes: 0, packets: 0, connections: 0 };
+        pairs.set(key, p);
+      }
+      raw.set(id, p);
     }
-    p.bytes += d.bytes;
-    p.packets += d.packets;
-    // Overflow records repeat a connection once per packet; count it once.
-    const conn = `${key}|${d.srcPort}|${d.dstPort}`;
-    if (!connections.has(conn)) {
-      connections.add(conn);
+    const s = at + FLOW_KEY_SIZE;
+    p.bytes += records.readUInt32LE(s) + records.readUInt32LE(s + 4) * U32;
+    p.packets += records.readUInt32LE(s + 8) + records.readUInt32LE(s + 12) * U32;
+    if (!connections) {
       p.connections++;
+    } else {
+      const conn = `${pairKey(p.src, p.dst, p.protocol)}|${records.readUInt16BE(at + 4)}|${records.readUInt16BE(at + 6)}`;
+      if (!connections.has(conn)) {
+        connections.add(conn);
+        p.connections++;
+      }
     }
   }
+  if (connections) for (const d of overflow) fold(pairs, connections, d);
   return pairs;
 }
