@@ -64,13 +64,20 @@ test.serial('the output tree holds the runtime files and nothing else', (t) => {
   t.deepEqual(leftovers, []);
 });
 
-test.serial('node_modules holds the production dependencies only', (t) => {
+test.serial('node_modules holds exactly the lockfile\'s production packages', (t) => {
   if (!built(t)) return;
-  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
-    dependencies: Record<string, string>; devDependencies: Record<string, string>;
+  // package-lock marks packages only dev dependencies reach with dev: true.
+  const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, { dev?: boolean; optional?: boolean; devOptional?: boolean }>;
   };
-  for (const dep of Object.keys(pkg.dependencies)) t.true(existsSync(join(out, 'node_modules', dep, 'package.json')), dep);
-  for (const dev of Object.keys(pkg.devDependencies)) t.false(existsSync(join(out, 'node_modules', dev)), dev);
+  const topLevel = Object.entries(lock.packages).filter(([path]) => /^node_modules\/(@[^/]+\/)?[^/]+$/.test(path));
+  const present = (path: string) => existsSync(join(out, path, 'package.json'));
+  const devOnly = topLevel.filter(([, p]) => p.dev).map(([path]) => path);
+  const production = topLevel.filter(([, p]) => !p.dev && !p.optional && !p.devOptional).map(([path]) => path);
+  t.true(devOnly.includes('node_modules/typescript') && devOnly.includes('node_modules/ava'));
+  t.deepEqual(devOnly.filter(present), []);
+  t.deepEqual(production.filter((p) => !present(p)), []);
+  t.true(present('node_modules/prom-client'));
 });
 
 test.serial('the built agent starts from the output folder: --help lists its settings', (t) => {
@@ -85,8 +92,11 @@ test.serial('the built agent runs its preflight check from the output folder and
   if (!built(t)) return;
   const r = agent(['check', '--output', 'json']);
   t.is(r.error, undefined);
-  let report: unknown;
-  t.notThrows(() => { report = JSON.parse(r.stdout); }, `stdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
-  t.is(typeof report, 'object');
-  t.not(report, null);
+  let report: { ok?: unknown; checks?: Array<{ name?: unknown; status?: unknown }> } = {};
+  t.notThrows(() => { report = JSON.parse(r.stdout) as typeof report; }, `stdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
+  t.is(typeof report.ok, 'boolean');
+  t.true(Array.isArray(report.checks) && report.checks.length > 0);
+  for (const c of report.checks ?? []) t.true(typeof c.name === 'string' && ['pass', 'warn', 'fail'].includes(String(c.status)), JSON.stringify(c));
+  // Documented exit codes: 0 when every check passes, 1 when one failed.
+  t.is(r.status, report.ok ? 0 : 1);
 });
