@@ -3,6 +3,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SETTINGS } from '../../../agent/src/config/settings.js';
 import { run } from './command.js';
 import type { IpFamily } from './env.js';
 import type { PublishedChart } from './registry.js';
@@ -79,14 +80,24 @@ export function splitImage(image: string): { repository: string; tag: string } {
   return { repository: image.slice(0, colon), tag: image.slice(colon + 1) };
 }
 
+/** The chart values the suite sets: the loaded image (never pulled) plus extras. */
+export function agentValues(image: string, extra: Readonly<Record<string, string>>): Record<string, string> {
+  const { repository, tag } = splitImage(image);
+  return { 'image.repository': repository, 'image.tag': tag, 'image.pullPolicy': 'Never', ...extra };
+}
+
+export const setFlags = (values: Readonly<Record<string, string>>): string[] =>
+  Object.entries(values).flatMap(([k, v]) => ['--set-string', `${k}=${v}`]);
+
 /** helm install from the OCI registry, waiting for the DaemonSet to be ready on every node. */
 export async function installAgent(p: AgentReleaseProps): Promise<void> {
-  const { repository, tag } = splitImage(p.image);
-  const values = { 'image.repository': repository, 'image.tag': tag, 'image.pullPolicy': 'Never', ...p.values };
   await run('helm', [
     'install', 'ebpf-agent', p.chart.ref, '--version', p.chart.version, '--plain-http',
     '--namespace', p.namespace, '--create-namespace', '--kubeconfig', p.kubeconfigPath,
     '--wait', '--timeout', '5m',
-    ...Object.entries(values).flatMap(([k, v]) => ['--set-string', `${k}=${v}`]),
+    ...setFlags(agentValues(p.image, p.values)),
   ], { env: p.helmEnv, timeoutMs: 360_000 });
 }
+
+/** Drain every second so the scenarios read their counts within seconds. */
+export const E2E_VALUES: Readonly<Record<string, string>> = { [SETTINGS.collectionInterval.chartValue]: '1s' };

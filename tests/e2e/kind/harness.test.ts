@@ -1,14 +1,19 @@
 // The parts of the kind suite that need no Docker engine, run for real here:
-// the local OCI registry with helm push/pull, the traffic programs the pods run,
-// and the /metrics reader. The cluster scenarios themselves are in kind.test.ts.
+// the chart through the local OCI registry and rendered with the suite's values,
+// the traffic programs the pods run, and the /metrics reader. The cluster
+// scenarios themselves are in kind.test.ts.
 import test from 'ava';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Counter, Registry } from 'prom-client';
+import { parse, parseAllDocuments } from 'yaml';
 import { METRICS } from '../../../agent/src/metrics/definitions.js';
+import { SETTINGS } from '../../../agent/src/config/settings.js';
+import { agentValues, E2E_VALUES, setFlags } from './cluster.js';
 import { run, waitFor, works } from './command.js';
+import { readOptions } from './env.js';
 import { parseMetrics, valueOf } from './metrics-text.js';
 import { freePort, LocalChartRegistry } from './registry.js';
 import { CLIENT_SCRIPT, parseLines, SERVER_SCRIPT, type ClientReport, type ServerLine } from './traffic-scripts.js';
@@ -16,22 +21,41 @@ import { labelIp } from './workloads.js';
 
 const haveTools = works('helm', ['version', '--short']) && works('docker-registry', ['--version']);
 
+const CHART_DIR = fileURLToPath(new URL('../../../dist/charts/ebpf-agent', import.meta.url));
+
+type Container = { name: string; image: string; imagePullPolicy: string; env?: { name: string; value?: string }[]; ports?: { containerPort: number }[] };
+type DaemonSet = { kind: string; spec: { selector: { matchLabels: Record<string, string> }; template: { metadata: { labels: Record<string, string> }; spec: { containers: Container[]; initContainers?: Container[] } } } };
+
 if (haveTools) {
-  test('helm pushes a chart to the local docker-registry over plain HTTP and reads it back from the OCI reference', async (t) => {
+  test('the chart goes through the local OCI registry and renders from there with the suite\'s values, as the suite expects', async (t) => {
     const registry = new LocalChartRegistry();
-    const work = mkdtempSync(join(tmpdir(), 'ebpf-agent-chart-'));
     try {
       await registry.start();
-      await run('helm', ['create', join(work, 'probe-chart')], { env: registry.helmEnv });
-      const published = await registry.publish(join(work, 'probe-chart'));
-      t.deepEqual(published, { name: 'probe-chart', version: '0.1.0', ref: `oci://${registry.host}/charts/probe-chart` });
-      const { stdout } = await run('helm', ['show', 'chart', published.ref, '--version', '0.1.0', '--plain-http'], { env: registry.helmEnv });
-      t.regex(stdout, /^name: probe-chart$/m);
-      t.regex(stdout, /^version: 0\.1\.0$/m);
-      await t.throwsAsync(run('helm', ['show', 'chart', published.ref, '--version', '9.9.9', '--plain-http'], { env: registry.helmEnv }));
+      const chartYaml = parse(readFileSync(join(CHART_DIR, 'Chart.yaml'), 'utf8')) as { name: string; version: string };
+      const published = await registry.publish(CHART_DIR);
+      t.deepEqual(published, { name: chartYaml.name, version: chartYaml.version, ref: `oci://${registry.host}/charts/${chartYaml.name}` });
+      await t.throwsAsync(run('helm', ['show', 'chart', published.ref, '--version', '999.0.0', '--plain-http'], { env: registry.helmEnv }),
+        { message: /999\.0\.0/ });
+
+      // The same reference, version and values helm install gets in kind.test.ts.
+      const image = readOptions({}).agentImage;
+      const { stdout } = await run('helm', [
+        'template', 'ebpf-agent', published.ref, '--version', published.version, '--plain-http',
+        '--namespace', 'ebpf-agent-e2e', '--kube-version', '1.24.0', ...setFlags(agentValues(image, E2E_VALUES)),
+      ], { env: registry.helmEnv });
+      const docs = parseAllDocuments(stdout).map((d) => d.toJS() as DaemonSet).filter((d) => d?.kind === 'DaemonSet');
+      t.is(docs.length, 1);
+      const ds = docs[0]!.spec;
+      // The suite finds the agent pods by the DaemonSet's selector.
+      for (const [k, v] of Object.entries(ds.selector.matchLabels)) t.is(ds.template.metadata.labels[k], v, k);
+      const [agent] = ds.template.spec.containers;
+      t.is(agent!.image, image);
+      t.is(agent!.imagePullPolicy, 'Never');
+      t.true(agent!.ports!.some((p) => p.containerPort === SETTINGS.metricsPort.default));
+      t.deepEqual(agent!.env!.find((e) => e.name === SETTINGS.collectionInterval.env), { name: SETTINGS.collectionInterval.env, value: '1s' });
+      for (const c of ds.template.spec.initContainers ?? []) t.is(c.imagePullPolicy, 'Never', c.name);
     } finally {
       await registry.stop();
-      rmSync(work, { recursive: true, force: true });
     }
   });
 } else {

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SETTINGS } from '../../../agent/src/config/settings.js';
 import { METRICS } from '../../../agent/src/metrics/definitions.js';
-import { installAgent, KindCluster } from './cluster.js';
+import { E2E_VALUES, installAgent, KindCluster } from './cluster.js';
 import { waitFor } from './command.js';
 import { readOptions } from './env.js';
 import { valueOf } from './metrics-text.js';
@@ -27,7 +27,6 @@ import {
 const CHART_DIR = fileURLToPath(new URL('../../../dist/charts/ebpf-agent', import.meta.url));
 const AGENT_NS = 'ebpf-agent-e2e';
 const TRAFFIC_NS = 'traffic-e2e';
-const INTERVAL = '1s';
 
 interface Scenario {
   readonly proto: 'tcp' | 'udp';
@@ -72,7 +71,7 @@ function registerSuite(): void {
     await cluster.loadImage(options.agentImage);
     await installAgent({
       chart, kubeconfigPath: cluster.kubeconfigPath, namespace: AGENT_NS, image: options.agentImage,
-      helmEnv: registry.helmEnv, values: { [SETTINGS.collectionInterval.chartValue]: INTERVAL },
+      helmEnv: registry.helmEnv, values: E2E_VALUES,
     });
     await startAgentForwards();
     await core.createNamespace({ body: { metadata: { name: TRAFFIC_NS } } });
