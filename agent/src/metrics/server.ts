@@ -2,6 +2,7 @@
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Registry } from 'prom-client';
+import { renderMetrics } from './exposition.js';
 
 export interface Health {
   live(): boolean;
@@ -26,7 +27,7 @@ export class MetricsServer {
         return;
       }
       if (path === '/metrics') {
-        this.registry.metrics().then(
+        renderMetrics(this.registry).then(
           (text) => res.writeHead(200, { 'content-type': this.registry.contentType }).end(text),
           (err) => {
             this.onError(err);
