@@ -34,9 +34,9 @@ command -v runc >/dev/null && run_flags+=(--runtime runc)
 
 bpffs=$(mktemp -d)
 cleanup() {
+  for c in "$NAME" "$NAME-check"; do podman rm -f "$c" >/dev/null 2>&1 || true; done
   # Untagged images: earlier builds of $IMAGE and this build's stage layers.
   buildah rmi --prune >/dev/null 2>&1 || true
-  for c in "$NAME" "$NAME-check"; do podman rm -f "$c" >/dev/null 2>&1 || true; done
   mountpoint -q "$bpffs" && umount "$bpffs"
   rmdir "$bpffs" 2>/dev/null || true
 }
