@@ -116,7 +116,7 @@ function checkAttachMode(config: Config): CheckResult {
 }
 
 /** What to do about a failed load or attach, from the errno and the capabilities we lack. */
-export function loadAttachFix(code: string | undefined, caps: bigint): string {
+export function loadAttachFix(code: string | undefined, caps: bigint, stage: 'open' | 'load' = 'load'): string {
   const sysAdmin = has(caps, CAP.SYS_ADMIN);
   const missing = ([['BPF', CAP.BPF], ['PERFMON', CAP.PERFMON], ['NET_ADMIN', CAP.NET_ADMIN]] as const)
     .filter(([n, bit]) => !has(caps, bit) && !(sysAdmin && n !== 'NET_ADMIN'))
@@ -129,6 +129,9 @@ export function loadAttachFix(code: string | undefined, caps: bigint): string {
   }
   if (code === 'EPERM') {
     return 'all capabilities are present: a seccomp or LSM policy (AppArmor, SELinux, lockdown) refuses bpf(); allow the bpf() syscall for the agent';
+  }
+  if (stage === 'open') {
+    return 'libbpf could not parse the BPF object (its reason is on stderr above): the object and the agent do not match; use the image\'s own build';
   }
   if (code === 'EACCES' || code === 'EINVAL') {
     return 'the verifier refused the program on this kernel: the verifier log is on stderr above; see the runbook (BPF program failed to load)';
@@ -151,7 +154,7 @@ function checkLoadAndAttach(config: Config, caps: bigint): CheckResult {
     return { name, status: 'pass', detail: `programs verified, loaded and attached (${a.mode}) on a veth pair it created and removed` };
   } catch (err) {
     const e = err as { message?: string; code?: string };
-    return { name, status: 'fail', detail: e.message ?? String(err), fix: loadAttachFix(e.code, caps) };
+    return { name, status: 'fail', detail: e.message ?? String(err), fix: loadAttachFix(e.code, caps, e.message?.startsWith('opening') ? 'open' : 'load') };
   } finally {
     if (ifindex) addon.deleteLink(ifindex);
     bpf?.close();
@@ -163,7 +166,8 @@ function checkCoexistence(config: Config): CheckResult {
   const name = 'coexistence';
   const addon = loadAddon();
   const mode = resolveAttachMode(config.attachMode);
-  const pods = addon.listLinks().filter(isPodVeth);
+  const uplinks = new Set(addon.defaultRouteIfindexes());
+  const pods = addon.listLinks().filter((l) => isPodVeth(l, uplinks));
   const others = new Set<string>();
   const blocking = new Set<string>();
   const racing = new Set<string>();
@@ -173,8 +177,9 @@ function checkCoexistence(config: Config): CheckResult {
       const label = `tc:${f.kind ?? 'filter'}${f.name ? `/${f.name}` : ''}${f.directAction ? '(da)' : ''} prio ${f.priority} on ${l.name}`;
       others.add(label);
       // One priority holds one classifier kind: another kind at ours makes the
-      // kernel refuse our filter; another cls_bpf there shares the slot and
-      // whichever was added last runs first.
+      // kernel refuse our filter; another cls_bpf there shares the slot, where
+      // the newest filter runs first: ours at attach time, but not after the
+      // other one is added again (a CNI re-creating its filter).
       if (f.priority === TC_PRIORITY && f.kind !== 'bpf') blocking.add(label);
       else if (f.priority === TC_PRIORITY) racing.add(label);
     }
@@ -196,7 +201,7 @@ function checkCoexistence(config: Config): CheckResult {
   }
   if (racing.size > 0) {
     return {
-      name, status: 'warn', detail: `${head}; legacy TC: ${[...racing].join(', ')} share priority ${TC_PRIORITY} with ours and the one added last runs first: a terminal verdict (redirect, drop) there hides packets from us`,
+      name, status: 'warn', detail: `${head}; legacy TC: ${[...racing].join(', ')} share(s) priority ${TC_PRIORITY} with ours, where the newest filter runs first: ours when it attaches, but if that filter is added again later it runs first and a terminal verdict (redirect, drop) there hides packets from us`,
       fix: 'use EBPF_ATTACH_MODE=tcx (kernel 6.6+) so ours runs ahead of every legacy TC filter',
     };
   }

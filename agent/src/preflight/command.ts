@@ -7,6 +7,10 @@ import { runChecks, type CheckResult } from './checks.js';
 export async function runCheck(config: Config, flags: string[], _log: Logger): Promise<number> {
   const i = flags.indexOf('--output');
   const output = i >= 0 ? flags[i + 1] : 'text';
+  if (i >= 0 && output === undefined) {
+    process.stderr.write('ebpf-agent: --output needs a value: text or json\n');
+    return 2;
+  }
   if (output !== 'text' && output !== 'json') {
     process.stderr.write(`ebpf-agent: invalid --output=${JSON.stringify(output)}: expected text or json\n`);
     return 2;
