@@ -18,8 +18,13 @@
 
 /* Set by the loader before load; the verifier prunes the unused branches. */
 const volatile __u8 use_coarse_clock = 0;
-/* netns filter mode "default": host system traffic on the uplink is skipped. */
+/* netns filter mode "disabled": host system traffic on the uplinks counts too. */
 const volatile __u8 count_host_system_traffic = 0;
+/* The pods' parent cgroup (cgroup v2 id and level): in mode "default" a locally
+ * originated packet counts only when its socket is below it (hostNetwork pods).
+ * 0: unknown, no host traffic counts. */
+const volatile __u64 pod_cgroup_id = 0;
+const volatile __u32 pod_cgroup_level = 0;
 
 /* Two flow maps, written one at a time (see flow_control.active_slot).
  * key: flow_key; value: flow_stats. Deleted by the agent when it drains the
@@ -42,6 +47,17 @@ struct {
 	__type(key, __u32);
 	__type(value, struct flow_control);
 } flow_control SEC(".maps");
+
+/* key: pair_key -> pair_totals. Written and deleted by the agent only (the
+ * ledger of exported totals, see agent/src/collector/ledger.ts); the programs
+ * never touch it. Not preallocated: ~100 B a pair in use; max set by the loader. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 131072);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct pair_key);
+	__type(value, struct pair_totals);
+} pair_totals SEC(".maps");
 
 /* Deltas of flows that did not fit into the active flow map (flow_record).
  * Submitted without a wake-up: the agent consumes it on its own timer, so a
@@ -149,7 +165,19 @@ static __always_inline void account(void *flows, struct parsed_packet *p, __u64 
 	overflow(p, bytes, packets, now);
 }
 
-static __always_inline void count_packet(struct __sk_buff *skb)
+/* UDP ports of the tunnels whose outer packets an uplink carries: VXLAN (IANA
+ * and Linux/flannel), Geneve. The tunnel device already counted the inner one. */
+static __always_inline bool is_tunnel_outer(const struct parsed_packet *p)
+{
+	if (p->key.protocol != IPPROTO_UDP)
+		return false;
+	__u16 port = bpf_ntohs(p->key.dst_port);
+	return port == 4789 || port == 8472 || port == 6081;
+}
+
+/* host: the packet is leaving the node through tc_host_egress; the compiler
+ * specializes both callers, so the pod path carries none of these checks. */
+static __always_inline void count_packet(struct __sk_buff *skb, const bool host)
 {
 	struct parsed_packet p = {};
 	int rc = parse_packet((void *)(long)skb->data, (void *)(long)skb->data_end, skb->len, &p);
@@ -165,8 +193,17 @@ static __always_inline void count_packet(struct __sk_buff *skb)
 	}
 	if (rc == PARSE_NEED_MORE)
 		rc = STAT_IGNORED_TRUNCATED;
+	if (host && rc == STAT_IGNORED_OTHER_L4 &&
+	    (p.key.protocol == IPPROTO_IPIP || p.key.protocol == IPPROTO_IPV6 ||
+	     p.key.protocol == IPPROTO_GRE))
+		rc = STAT_SKIPPED_ENCAP;
 	if (rc != PARSE_OK) {
 		stat_add(rc, 1);
+		return;
+	}
+	/* An in-band VLAN tag on an uplink: the VLAN sub-interface counted it. */
+	if (host && (p.l3_offset != sizeof(struct ethhdr) || is_tunnel_outer(&p))) {
+		stat_add(STAT_SKIPPED_ENCAP, 1);
 		return;
 	}
 
@@ -189,21 +226,39 @@ static __always_inline void count_packet(struct __sk_buff *skb)
 SEC("tc")
 int tc_pod_egress(struct __sk_buff *skb)
 {
-	count_packet(skb);
+	count_packet(skb, false);
 	return TC_ACT_UNSPEC;
 }
 
+/*
+ * TC egress of every other interface (uplinks, bridges, VLAN and tunnel
+ * devices, and pod veths for host-to-pod traffic). Each packet is counted once,
+ * at the first device it leaves by:
+ *  - skb_iif is set when a packet came in through a device: forwarded pod
+ *    traffic was counted at its veth;
+ *  - a VLAN tag (in-band or offloaded) means the VLAN sub-interface counted it;
+ *  - a tunnel's outer packet: the tunnel device counted the inner one (tunnels
+ *    clear skb_iif when they encapsulate, so this rule is needed on its own);
+ *  - netns filter mode "default": only sockets in the pods' cgroup
+ *    (hostNetwork pods), not host system processes.
+ */
 SEC("tc")
 int tc_host_egress(struct __sk_buff *skb)
 {
-	/* skb_iif is set when a packet entered through a device: forwarded pod
-	 * traffic was already counted at its veth. Only locally originated
-	 * packets (hostNetwork pods, host processes) are counted here. */
 	if (skb->ingress_ifindex != 0) {
 		stat_add(STAT_SKIPPED_FORWARDED, 1);
 		return TC_ACT_UNSPEC;
 	}
-	count_packet(skb);
+	if (skb->vlan_present) {
+		stat_add(STAT_SKIPPED_ENCAP, 1);
+		return TC_ACT_UNSPEC;
+	}
+	if (!count_host_system_traffic &&
+	    (!pod_cgroup_id || bpf_skb_ancestor_cgroup_id(skb, pod_cgroup_level) != pod_cgroup_id)) {
+		stat_add(STAT_SKIPPED_HOST, 1);
+		return TC_ACT_UNSPEC;
+	}
+	count_packet(skb, true);
 	return TC_ACT_UNSPEC;
 }
 

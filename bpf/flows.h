@@ -44,13 +44,36 @@ struct flow_record {
 };
 
 /* Slot 0 of flow_control. active_slot picks which flow map the programs write;
- * the agent flips it, waits one RCU grace period and drains the other one, so
- * a drain never races a writer. drain_epoch and drain_pending belong to user
- * space (pinned, they survive restarts). */
+ * the agent flips it, waits for one RCU grace period and drains the other one, so
+ * a drain never races a writer. The txn_* fields belong to user space: the
+ * ledger transaction in flight (pinned, so a restarted agent finishes it). */
 struct flow_control {
 	__u32 active_slot;
-	__u32 drain_pending;
-	__u64 drain_epoch;
+	__u32 txn_kind;      /* enum ledger_txn: what the transaction in flight drains */
+	__u64 txn_epoch;     /* its epoch: a pair whose ledger entry has it is done */
+	__u64 txn_ring_end;  /* ring transactions: consumer position they end at */
+};
+
+enum ledger_txn {
+	TXN_NONE = 0,
+	TXN_SLOT = 1, /* draining the idle flow map slot */
+	TXN_RING = 2, /* folding overflow ring buffer records */
+};
+
+/* The exported totals of one series, kept in the pinned pair_totals map so a
+ * byte drained from the kernel is never only in process memory. */
+struct pair_key {
+	__u8 family;
+	__u8 protocol;
+	__u16 pad;
+	__u8 src_addr[16];
+	__u8 dst_addr[16];
+};
+
+struct pair_totals {
+	__u64 bytes;
+	__u64 packets;
+	__u64 epoch; /* the last transaction applied to this pair */
 };
 
 /* Indices of the per-CPU agent_stats array: every packet the programs see and
@@ -66,6 +89,7 @@ enum agent_stat {
 	STAT_MAP_UPDATE_FAILED,     /* update failed for a reason other than full */
 	STAT_SKIPPED_FORWARDED,     /* uplink egress: forwarded, counted at the pod */
 	STAT_SKIPPED_HOST,          /* uplink egress: host system traffic (filter mode) */
+	STAT_SKIPPED_ENCAP,         /* uplink egress: VLAN-tagged or a tunnel's outer packet */
 	STAT_COUNT,
 };
 
@@ -80,7 +104,9 @@ enum agent_stat {
 FLOWS_STATIC_ASSERT(sizeof(struct flow_key) == 40, "flow_key layout");
 FLOWS_STATIC_ASSERT(sizeof(struct flow_stats) == 32, "flow_stats layout");
 FLOWS_STATIC_ASSERT(sizeof(struct flow_record) == 64, "flow_record layout");
-FLOWS_STATIC_ASSERT(sizeof(struct flow_control) == 16, "flow_control layout");
+FLOWS_STATIC_ASSERT(sizeof(struct flow_control) == 24, "flow_control layout");
+FLOWS_STATIC_ASSERT(sizeof(struct pair_key) == 36, "pair_key layout");
+FLOWS_STATIC_ASSERT(sizeof(struct pair_totals) == 24, "pair_totals layout");
 #endif
 
 #endif

@@ -12,6 +12,7 @@
         "src/test_run.cc",
         "src/netlink.cc",
         "src/links.cc",
+        "src/maps.cc",
         "src/bench.cc"
       ],
       "include_dirs": [

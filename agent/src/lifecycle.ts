@@ -1,8 +1,8 @@
 // The running agent: loads the BPF object, keeps the programs attached to
 // every pod interface, runs the collection loop and serves the metrics.
-import { mkdirSync, rmdirSync, existsSync, statfsSync } from 'node:fs';
+import { mkdirSync, rmSync, existsSync, statfsSync } from 'node:fs';
 import { release } from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { DEFAULT_OBJECT_PATH, loadAddon } from './addon.js';
 import type { Config } from './config/settings.js';
 import type { Logger } from './log.js';
@@ -12,6 +12,8 @@ import { MetricsServer } from './metrics/server.js';
 import { Collector } from './collector/collector.js';
 import { Attacher, type AttachMode } from './interfaces/attacher.js';
 import { InterfaceDiscovery } from './interfaces/discovery.js';
+import { resolvePodCgroup } from './interfaces/cgroup.js';
+import { daemonSetFromEnv, daemonSetGone } from './kubernetes/daemonset.js';
 import { logPreflight } from './preflight/startup.js';
 
 export const BPF_FS_MAGIC = 0xcafe4a11;
@@ -37,6 +39,7 @@ export class Agent {
   private discovery: InterfaceDiscovery | undefined;
   private createdPinDir = false;
   private retry: NodeJS.Timeout | undefined;
+  private loading: Promise<void> | undefined;
   private stopped = false;
   port = 0;
 
@@ -71,13 +74,11 @@ export class Agent {
 
   private tryLoad(attempt: number): void {
     if (this.stopped) return;
-    try {
-      this.load();
-    } catch (err) {
+    this.loading = this.load().catch((err) => {
       const delay = LOAD_RETRY_MS[Math.min(attempt, LOAD_RETRY_MS.length - 1)]!;
       this.log.error('loading the BPF programs failed; retrying', { err, retryInMs: delay });
       this.retry = setTimeout(() => this.tryLoad(attempt + 1), delay);
-    }
+    });
   }
 
   private preparePinDir(): void {
@@ -94,18 +95,26 @@ export class Agent {
     }
   }
 
-  private load(): void {
+  private async load(): Promise<void> {
     const addon = this.addon!;
     this.metrics.loadAttempts.inc();
     let bpf: BpfObject;
     try {
       this.preparePinDir();
+      const cgroup = this.config.netnsFilterMode === 'default' ? resolvePodCgroup(this.config.podCgroup) : undefined;
+      if (this.config.netnsFilterMode === 'default') {
+        if (cgroup) this.log.info('hostNetwork pods are told apart by their cgroup', { podCgroup: cgroup.path, level: cgroup.level });
+        else this.log.warn('no pods cgroup found (EBPF_POD_CGROUP): traffic of hostNetwork pods is not counted', { podCgroup: this.config.podCgroup });
+      }
       bpf = new addon.BpfObject({
         objectPath: this.objectPath,
         maxFlows: this.config.maxFlows,
+        maxPairs: Math.max(1024, this.config.maxFlows * 2),
         ringbufBytes: 1 << 20,
         pinPath: this.config.pinPath,
         countHostSystemTraffic: this.config.netnsFilterMode === 'disabled',
+        podCgroupId: cgroup?.id,
+        podCgroupLevel: cgroup?.level,
       });
     } catch (err) {
       for (const program of PROGRAMS) this.metrics.loadStatus.set({ program }, 0);
@@ -125,13 +134,17 @@ export class Agent {
       connectionTracking: this.config.connectionTracking,
       dumpMaps: this.config.dumpBpfMaps,
     });
-    const discovery = new InterfaceDiscovery(addon, new Attacher(addon, bpf, mode), this.log, {
+    const restored = await this.collector.restore();
+    if (restored) this.log.info('counters continue from the pinned ledger', { pairs: restored });
+    const linkPins = join(this.config.pinPath, 'links');
+    mkdirSync(linkPins, { recursive: true });
+    const discovery = new InterfaceDiscovery(addon, new Attacher(addon, bpf, mode, linkPins), this.log, {
       onAttachError: (link, err) => {
         this.metrics.collectorErrors.inc({ type: 'attach' });
         this.log.error('attaching failed', { interface: link.name, ifindex: link.ifindex, err });
       },
       onChange: (n) => this.metrics.attachedInterfaces.set(n),
-    });
+    }, linkPins);
     discovery.start();
     this.discovery = discovery;
     this.collector.start();
@@ -139,24 +152,42 @@ export class Agent {
     void this.collector.collect();
   }
 
-  /** Final drain, detach everything we attached, remove what we created. */
+  /** Whether this shutdown hands over to a next agent (keep) or uninstalls (cleanup). */
+  private async keepOnShutdown(): Promise<boolean> {
+    const mode = this.config.onShutdown;
+    if (mode !== 'auto') return mode === 'keep';
+    const ds = daemonSetFromEnv(process.env);
+    if (!ds) return false;
+    return !(await daemonSetGone(ds, this.log));
+  }
+
+  /**
+   * keep: the programs stay attached and the maps pinned, so the next agent
+   * (rolling update, restart) counts on without a gap. cleanup: final drain,
+   * every hook we attached removed, pins and the pin directory removed.
+   */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     if (this.retry) clearTimeout(this.retry);
+    await this.loading;
+    const keep = this.bpf ? await this.keepOnShutdown() : false;
     await this.collector?.stop();
-    this.discovery?.stop();
-    // Programs are off every hook now: one more cycle takes the last packets.
-    await this.collector?.collect();
-    this.bpf?.close({ unpin: true });
-    if (this.createdPinDir) {
+    this.discovery?.stop(keep);
+    if (!keep) {
+      // Programs are off every hook now: one more cycle takes the last packets.
+      await this.collector?.collect();
+    }
+    this.bpf?.close({ unpin: !keep });
+    if (!keep && this.bpf) {
       try {
-        rmdirSync(this.config.pinPath);
+        rmSync(join(this.config.pinPath, 'links'), { recursive: true, force: true });
+        if (this.createdPinDir || existsSync(this.config.pinPath)) rmSync(this.config.pinPath, { recursive: true, force: true });
       } catch (err) {
         this.log.warn('removing the pin directory failed', { pinPath: this.config.pinPath, err });
       }
     }
     await this.server.stop();
-    this.log.info('stopped');
+    this.log.info('stopped', { kept: keep });
   }
 }

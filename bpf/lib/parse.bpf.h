@@ -81,6 +81,7 @@ static __always_inline int parse_ipv4(void *data, void *data_end, struct parsed_
 	__u32 tot_len = bpf_ntohs(ip->tot_len);
 	if (ihl < sizeof(*ip) || tot_len < ihl)
 		return STAT_IGNORED_TRUNCATED;
+	p->key.protocol = ip->protocol; /* also read for other L4: tunnels */
 	if (ip->protocol != IPPROTO_TCP && ip->protocol != IPPROTO_UDP)
 		return STAT_IGNORED_OTHER_L4;
 
@@ -141,6 +142,7 @@ static __always_inline int parse_ipv6(void *data, void *data_end, __u32 skb_len,
 		    nexthdr == IPPROTO_DSTOPTS || nexthdr == IPPROTO_FRAGMENT ||
 		    nexthdr == IPPROTO_AH)
 			return STAT_IGNORED_EXT_LIMIT;
+		p->key.protocol = nexthdr; /* read for other L4 too: tunnels */
 		return STAT_IGNORED_OTHER_L4;
 	}
 	p->key.protocol = nexthdr;

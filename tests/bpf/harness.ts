@@ -8,9 +8,12 @@ import { namedStats } from '../../agent/src/bpf/stats.js';
 
 export const TC_ACT_UNSPEC = -1;
 
-export function openObject(t: ExecutionContext, opts: { maxFlows?: number; ringbufBytes?: number } = {}): BpfObject {
+export function openObject(t: ExecutionContext, opts: { maxFlows?: number; ringbufBytes?: number; countHostSystemTraffic?: boolean } = {}): BpfObject {
   const addon = loadAddon();
-  const bpf = new addon.BpfObject({ objectPath: DEFAULT_OBJECT_PATH, maxFlows: opts.maxFlows ?? 1024, ringbufBytes: opts.ringbufBytes ?? 1 << 16 });
+  const bpf = new addon.BpfObject({
+    objectPath: DEFAULT_OBJECT_PATH, maxFlows: opts.maxFlows ?? 1024, ringbufBytes: opts.ringbufBytes ?? 1 << 16,
+    countHostSystemTraffic: opts.countHostSystemTraffic ?? false,
+  });
   t.teardown(() => bpf.close());
   return bpf;
 }

@@ -124,14 +124,31 @@ test('GSO super-packets count as the segments they become on the wire', async (t
   ]);
 });
 
-test('tc_host_egress counts only locally originated packets', async (t) => {
-  const bpf = openObject(t);
+test('tc_host_egress (mode disabled) counts only locally originated, untagged, unencapsulated packets', async (t) => {
+  const bpf = openObject(t, { countHostSystemTraffic: true });
+  const host = (packet: Buffer, ingressIfindex = 0) => t.is(bpf.testRun({ program: 'tc_host_egress', packet, ingressIfindex }).retval, -1);
   const pkt = frame(ETH_P_IP, ipv4(A4, B4, udp(1, 2, 10), { protocol: IPPROTO.udp }));
-  t.is(bpf.testRun({ program: 'tc_host_egress', packet: pkt }).retval, -1);
-  t.is(bpf.testRun({ program: 'tc_host_egress', packet: pkt, ingressIfindex: 1 }).retval, -1);
+  host(pkt);
+  host(pkt, 1); // forwarded: counted at the pod's veth
+  host(frame(ETH_P_IP, ipv4(A4, B4, udp(1, 2, 10), { protocol: IPPROTO.udp }), 100)); // the VLAN sub-interface counted it
+  host(frame(ETH_P_IP, ipv4('10.0.0.1', '10.0.0.2', udp(5555, 4789, 60), { protocol: IPPROTO.udp }))); // VXLAN outer
+  host(frame(ETH_P_IP, ipv4('10.0.0.1', '10.0.0.2', udp(5555, 8472, 60), { protocol: IPPROTO.udp }))); // flannel VXLAN outer
+  host(frame(ETH_P_IP, ipv4('10.0.0.1', '10.0.0.2', Buffer.alloc(40), { protocol: 4 }))); // IPIP outer
+  host(frame(ETH_P_IP, ipv4('10.0.0.1', '10.0.0.2', Buffer.alloc(40), { protocol: 47 }))); // GRE outer
   const { flows, stats } = await collect(bpf);
   t.deepEqual(flows.map(strip), [{ family: 4, protocol: 'udp', src: A4, dst: B4, srcPort: 1, dstPort: 2, bytes: 38, packets: 1 }]);
   t.is(stats.skipped_forwarded, 1);
+  t.is(stats.skipped_encap, 5);
+  t.is(stats.ignored_other_l4, 0, 'tunnel outers are not "other L4"');
+});
+
+test('tc_host_egress (mode default) without a pods cgroup counts no host traffic', async (t) => {
+  const bpf = openObject(t);
+  const pkt = frame(ETH_P_IP, ipv4(A4, B4, udp(1, 2, 10), { protocol: IPPROTO.udp }));
+  t.is(bpf.testRun({ program: 'tc_host_egress', packet: pkt }).retval, -1);
+  const { flows, stats } = await collect(bpf);
+  t.deepEqual(flows, []);
+  t.is(stats.skipped_host, 1);
 });
 
 test('a full flow map sends new flows to the ring buffer; nothing is lost', async (t) => {

@@ -19,6 +19,8 @@ Napi::Value CloseFd(const Napi::CallbackInfo& info) {
 }
 
 }  // namespace
+
+Napi::Value AttachTcxPinned(const Napi::CallbackInfo& info);  // attach.cc
 }  // namespace ebpf_agent
 
 static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
@@ -32,6 +34,9 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("listTcFilters", Napi::Function::New(env, ListTcFilters));
   exports.Set("listTcxPrograms", Napi::Function::New(env, ListTcxPrograms));
   exports.Set("programName", Napi::Function::New(env, ProgramName));
+  exports.Set("defaultRouteIfindexes", Napi::Function::New(env, DefaultRouteIfindexes));
+  exports.Set("tcxPinnedLinkIfindex", Napi::Function::New(env, TcxPinnedLinkIfindex));
+  exports.Set("attachTcxPinned", Napi::Function::New(env, AttachTcxPinned));
   InitBench(env, exports);
   return exports;
 }

@@ -15,11 +15,11 @@ namespace ebpf_agent {
 namespace {
 
 const char* const kPinnedMaps[] = {"connection_flows", "connection_flows_1", "flow_control",
-                                   "overflow_events", "agent_stats"};
+                                   "overflow_events", "agent_stats", "pair_totals"};
 
 // Writes a `const volatile` global of .rodata before load; the verifier then
 // sees it as a constant and prunes the branches it disables.
-void SetRodata(Napi::Env env, bpf_object* obj, const char* var_name, uint8_t value) {
+void SetRodata(Napi::Env env, bpf_object* obj, const char* var_name, const void* value, size_t len) {
   bpf_map* rodata = nullptr;
   bpf_map* m;
   bpf_object__for_each_map(m, obj) {
@@ -37,8 +37,10 @@ void SetRodata(Napi::Env env, bpf_object* obj, const char* var_name, uint8_t val
   auto* data = static_cast<uint8_t*>(const_cast<void*>(bpf_map__initial_value(rodata, &size)));
   for (int i = 0; i < btf_vlen(sec); i++, vs++) {
     const btf_type* var = btf__type_by_id(btf, vs->type);
-    if (strcmp(btf__name_by_offset(btf, var->name_off), var_name) == 0 && vs->offset < size) {
-      data[vs->offset] = value;
+    if (strcmp(btf__name_by_offset(btf, var->name_off), var_name) == 0) {
+      if (vs->size != len || vs->offset + len > size)
+        throw ErrnoError(env, EINVAL, "setting " + std::string(var_name) + ": size mismatch");
+      std::memcpy(data + vs->offset, value, len);
       return;
     }
   }
@@ -63,6 +65,14 @@ Napi::Object BpfObject::Init(Napi::Env env, Napi::Object exports) {
       InstanceMethod("drain", &BpfObject::Drain),
       InstanceMethod("consumeOverflow", &BpfObject::ConsumeOverflow),
       InstanceMethod("testRun", &BpfObject::TestRun),
+      InstanceMethod("readMap", &BpfObject::ReadMap),
+      InstanceMethod("updateMap", &BpfObject::UpdateMap),
+      InstanceMethod("deleteKeys", &BpfObject::DeleteKeys),
+      InstanceMethod("control", &BpfObject::Control),
+      InstanceMethod("setControl", &BpfObject::SetControl),
+      InstanceMethod("waitForPrograms", &BpfObject::WaitForProgramsAsync),
+      InstanceMethod("ringPeek", &BpfObject::RingPeek),
+      InstanceMethod("ringAdvance", &BpfObject::RingAdvance),
   });
   exports.Set("BpfObject", ctor);
   return exports;
@@ -92,9 +102,20 @@ BpfObject::BpfObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<BpfObjec
     if (err) throw ErrnoError(env, err, "sizing ring buffer overflow_events");
 
     coarse_clock_ = libbpf_probe_bpf_helper(BPF_PROG_TYPE_SCHED_CLS, BPF_FUNC_ktime_get_coarse_ns, nullptr) == 1;
-    SetRodata(env, obj_, "use_coarse_clock", coarse_clock_ ? 1 : 0);
-    bool host = opts.Has("countHostSystemTraffic") && opts.Get("countHostSystemTraffic").ToBoolean();
-    SetRodata(env, obj_, "count_host_system_traffic", host ? 1 : 0);
+    uint8_t coarse = coarse_clock_ ? 1 : 0;
+    SetRodata(env, obj_, "use_coarse_clock", &coarse, 1);
+    uint8_t host = opts.Has("countHostSystemTraffic") && opts.Get("countHostSystemTraffic").ToBoolean() ? 1 : 0;
+    SetRodata(env, obj_, "count_host_system_traffic", &host, 1);
+    uint64_t cgroup_id = 0;
+    if (opts.Has("podCgroupId") && opts.Get("podCgroupId").IsBigInt()) {
+      bool lossless = false;
+      cgroup_id = opts.Get("podCgroupId").As<Napi::BigInt>().Uint64Value(&lossless);
+    }
+    SetRodata(env, obj_, "pod_cgroup_id", &cgroup_id, sizeof(cgroup_id));
+    uint32_t cgroup_level = OptU32(opts, "podCgroupLevel", 0);
+    SetRodata(env, obj_, "pod_cgroup_level", &cgroup_level, sizeof(cgroup_level));
+    err = bpf_map__set_max_entries(bpf_object__find_map_by_name(obj_, "pair_totals"), OptU32(opts, "maxPairs", 131072));
+    if (err) throw ErrnoError(env, err, "sizing map pair_totals");
 
     if (opts.Has("pinPath") && opts.Get("pinPath").IsString()) {
       std::string pin = opts.Get("pinPath").As<Napi::String>();
@@ -115,7 +136,7 @@ BpfObject::BpfObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<BpfObjec
 }
 
 BpfObject::~BpfObject() {
-  if (overflow_) ring_buffer__free(overflow_);
+  UnmapRing();
   if (obj_) bpf_object__close(obj_);
 }
 
@@ -198,8 +219,7 @@ Napi::Value BpfObject::Close(const Napi::CallbackInfo& info) {
       if (bpf_map__is_pinned(m)) bpf_map__unpin(m, nullptr);
     }
   }
-  if (overflow_) ring_buffer__free(overflow_);
-  overflow_ = nullptr;
+  UnmapRing();
   if (obj_) bpf_object__close(obj_);
   obj_ = nullptr;
   return info.Env().Undefined();

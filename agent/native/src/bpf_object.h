@@ -35,12 +35,28 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
   Napi::Value ConsumeOverflow(const Napi::CallbackInfo& info);
   // test_run.cc
   Napi::Value TestRun(const Napi::CallbackInfo& info);
+  // maps.cc
+  Napi::Value ReadMap(const Napi::CallbackInfo& info);
+  Napi::Value UpdateMap(const Napi::CallbackInfo& info);
+  Napi::Value DeleteKeys(const Napi::CallbackInfo& info);
+  Napi::Value Control(const Napi::CallbackInfo& info);
+  Napi::Value SetControl(const Napi::CallbackInfo& info);
+  Napi::Value WaitForProgramsAsync(const Napi::CallbackInfo& info);
+  // ringbuf.cc
+  Napi::Value RingPeek(const Napi::CallbackInfo& info);
+  Napi::Value RingAdvance(const Napi::CallbackInfo& info);
+  void MapRing(Napi::Env env);
+  void UnmapRing();
 
   void CheckOpen(Napi::Env env) const;
+  bpf_map* NamedMap(Napi::Env env, const std::string& name) const;
 
   bpf_object* obj_ = nullptr;
-  ring_buffer* overflow_ = nullptr;
-  std::vector<uint8_t> overflow_batch_;
+  // The overflow ring buffer, mapped by hand so the consumer position moves
+  // only when the ledger has the records (ringbuf.cc).
+  void* ring_consumer_ = nullptr;
+  void* ring_producer_ = nullptr;
+  size_t ring_size_ = 0;
   bool coarse_clock_ = false;
   double load_seconds_ = 0;
 };

@@ -14,11 +14,9 @@
 #include "bpf_object.h"
 #include "errors.h"
 #include "flows.h"
+#include "maps.h"
 
 namespace ebpf_agent {
-namespace {
-
-constexpr size_t kRecordSize = sizeof(flow_key) + sizeof(flow_stats);
 
 // TC programs run inside RCU read-side sections; MEMBARRIER_CMD_GLOBAL returns
 // only after synchronize_rcu(), i.e. after every program that could still see
@@ -29,6 +27,8 @@ void WaitForPrograms() {
     usleep(20000);
   }
 }
+
+namespace {
 
 // Batch lookup-and-delete (5.6+), in chunks; ENOSPC means a bucket holds more
 // entries than the chunk, so grow the chunk and retry.

@@ -220,3 +220,35 @@ Napi::Value ProgramName(const Napi::CallbackInfo& info) {
 }
 
 }  // namespace ebpf_agent
+
+namespace ebpf_agent {
+
+// defaultRouteIfindexes() -> ifindexes that carry a default route (IPv4 or
+// IPv6, main table): the node's uplinks, even when one is a veth (kind nodes).
+Napi::Value DefaultRouteIfindexes(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::vector<int> out;
+  for (int family : {AF_INET, AF_INET6}) {
+    Request req(RTM_GETROUTE, NLM_F_DUMP);
+    req.Body<rtmsg>()->rtm_family = family;
+    int err = Transact(req, [&](nlmsghdr* h) {
+      if (h->nlmsg_type != RTM_NEWROUTE) return;
+      auto* rt = static_cast<rtmsg*>(NLMSG_DATA(h));
+      if (rt->rtm_dst_len != 0 || rt->rtm_type != RTN_UNICAST) return;
+      uint32_t table = rt->rtm_table;
+      int oif = 0;
+      int len = RTM_PAYLOAD(h);
+      for (rtattr* a = RTM_RTA(rt); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+        if (a->rta_type == RTA_TABLE) table = *static_cast<uint32_t*>(RTA_DATA(a));
+        if (a->rta_type == RTA_OIF) oif = *static_cast<int*>(RTA_DATA(a));
+      }
+      if (table == RT_TABLE_MAIN && oif) out.push_back(oif);
+    });
+    if (err) throw ErrnoError(env, err, "listing default routes over rtnetlink");
+  }
+  Napi::Array arr = Napi::Array::New(env, out.size());
+  for (size_t i = 0; i < out.size(); i++) arr.Set(i, out[i]);
+  return arr;
+}
+
+}  // namespace ebpf_agent

@@ -9,5 +9,7 @@ Napi::Value DeleteLink(const Napi::CallbackInfo& info);
 Napi::Value ListTcFilters(const Napi::CallbackInfo& info);
 Napi::Value ListTcxPrograms(const Napi::CallbackInfo& info);
 Napi::Value ProgramName(const Napi::CallbackInfo& info);
+Napi::Value DefaultRouteIfindexes(const Napi::CallbackInfo& info);
+Napi::Value TcxPinnedLinkIfindex(const Napi::CallbackInfo& info);  // attach.cc
 
 }  // namespace ebpf_agent

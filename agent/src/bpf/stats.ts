@@ -10,6 +10,7 @@ export const AGENT_STATS = [
   'map_update_failed',
   'skipped_forwarded',
   'skipped_host',
+  'skipped_encap',
 ] as const;
 
 export type AgentStat = (typeof AGENT_STATS)[number];

@@ -1,11 +1,13 @@
-// The collection loop: every interval, drain the inactive flow map and the
-// overflow ring buffer, fold the deltas per IP pair, add them to the counters.
+// The collection loop: every interval, one ledger transaction drains the idle
+// flow map slot; between intervals, the overflow ring buffer is folded in on
+// a short timer. What a transaction applied goes to the counters; the
+// counters start from the pinned ledger, so they continue across restarts.
 import type { BpfObject } from '../native.js';
 import type { Logger } from '../log.js';
 import type { AgentMetrics } from '../metrics/registry.js';
-import { decodeDrained, decodeOverflow, type FlowDelta } from '../bpf/records.js';
 import { AGENT_STATS, namedStats, type AgentStat } from '../bpf/stats.js';
-import { aggregate, type PairTotals } from './aggregate.js';
+import { pairKey, type PairTotals } from './aggregate.js';
+import { Ledger, type TxnResult } from './ledger.js';
 
 export interface CollectorOptions {
   intervalMs: number;
@@ -13,7 +15,7 @@ export interface CollectorOptions {
   maxFlows: number;
   connectionTracking: boolean;
   dumpMaps: boolean;
-  /** How often the overflow ring buffer is emptied between collections. */
+  /** How often the overflow ring buffer is folded in between collections. */
   overflowPollMs?: number;
 }
 
@@ -29,16 +31,18 @@ export const COLLECTOR_ERROR_TYPES = ['drain', 'attach', 'ringbuf_full', 'ringbu
 interface SeriesState {
   labels: { src_ip: string; dst_ip: string; protocol: string };
   lastActiveMs: number;
-  active: boolean;
 }
 
 export class Collector {
   private timer: NodeJS.Timeout | undefined;
   private overflowTimer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  private readonly ledger: Ledger;
   private readonly series = new Map<string, SeriesState>();
   private readonly lastStats = new Map<AgentStat, number>();
-  private overflowPending: FlowDelta[] = [];
+  /** Pairs and connections the ring transactions applied since the last collection. */
+  private ringPairs = new Set<string>();
+  private ringConnections = new Map<string, Set<string>>();
   collections = 0;
 
   constructor(
@@ -48,10 +52,25 @@ export class Collector {
     private readonly opts: CollectorOptions,
     private readonly now: () => number = Date.now,
   ) {
+    this.ledger = new Ledger(bpf);
     // Known label values start at 0 so dashboards and alerts see a series
     // (and rate() a first sample) before the first error happens.
     for (const reason of Object.values(IGNORED_REASONS)) metrics.ignoredPackets.inc({ reason }, 0);
     for (const type of COLLECTOR_ERROR_TYPES) metrics.collectorErrors.inc({ type }, 0);
+  }
+
+  /** Counters continue from the pinned ledger; a transaction a dead process left is finished. */
+  async restore(): Promise<number> {
+    const entries = await this.ledger.load();
+    const now = this.now();
+    for (const [key, e] of entries) {
+      const s = this.seriesFor(key, e, now);
+      this.metrics.trafficBytes.inc(s.labels, e.bytes);
+      this.metrics.trafficPackets.inc(s.labels, e.packets);
+    }
+    const recovered = await this.ledger.recover();
+    if (recovered) this.exportDeltas(recovered.deltas, now);
+    return entries.size;
   }
 
   start(): void {
@@ -63,10 +82,10 @@ export class Collector {
     };
     tick();
     const poll = this.opts.overflowPollMs ?? Math.min(250, this.opts.intervalMs);
-    this.overflowTimer = setInterval(() => this.pollOverflow(), poll);
+    this.overflowTimer = setInterval(() => void this.foldOverflow(), poll);
   }
 
-  /** Waits for a collection in progress; no new one starts after this. */
+  /** Waits for a transaction in progress; no new one starts after this. */
   async stop(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     if (this.overflowTimer) clearInterval(this.overflowTimer);
@@ -75,13 +94,24 @@ export class Collector {
     await this.running;
   }
 
-  private pollOverflow(): void {
+  private async foldOverflow(): Promise<void> {
     try {
-      const buf = this.bpf.consumeOverflow();
-      if (buf.length) this.overflowPending.push(...decodeOverflow(buf));
+      for (const r of await this.ledger.drainRing()) this.onTxn(r);
     } catch (err) {
       this.metrics.collectorErrors.inc({ type: 'ringbuf_consume' });
-      this.log.warn('consuming the overflow ring buffer failed', { err });
+      this.log.warn('folding the overflow ring buffer failed', { err });
+    }
+  }
+
+  private onTxn(r: TxnResult): void {
+    this.exportDeltas(r.deltas, this.now());
+    if (r.kind !== 'ring') return;
+    for (const d of r.overflowRecords) {
+      const key = pairKey(d.src, d.dst, d.protocol);
+      this.ringPairs.add(key);
+      let conns = this.ringConnections.get(key);
+      if (!conns) this.ringConnections.set(key, (conns = new Set()));
+      conns.add(`${d.srcPort}|${d.dstPort}`);
     }
   }
 
@@ -96,19 +126,23 @@ export class Collector {
   private async cycle(): Promise<void> {
     const end = this.metrics.collectionDuration.startTimer();
     try {
-      const { records } = await this.bpf.drain();
-      this.pollOverflow();
-      const drained = decodeDrained(records);
-      const overflow = this.overflowPending;
-      this.overflowPending = [];
-      if (this.opts.dumpMaps && this.log.enabled('debug')) {
-        for (const d of drained) this.log.debug('flow', { ...d, firstSeenNs: String(d.firstSeenNs), lastSeenNs: String(d.lastSeenNs) });
+      await this.foldOverflow();
+      let slot: TxnResult | undefined;
+      for (const r of await this.ledger.drainSlot()) {
+        this.onTxn(r);
+        if (r.kind === 'slot') slot = r;
       }
-      const pairs = aggregate(drained.concat(overflow));
-      this.export(pairs);
-      this.metrics.overflowFlows.inc(overflow.length);
-      this.metrics.ipPairsBatchSize.set(pairs.size);
-      this.metrics.mapUtilization.set({ map: 'connection_flows' }, (drained.length / this.opts.maxFlows) * 100);
+      const active = new Map<string, number>();
+      for (const [key, d] of slot?.deltas ?? []) active.set(key, d.connections);
+      for (const [key, conns] of this.ringConnections) active.set(key, (active.get(key) ?? 0) + conns.size);
+      this.ringConnections = new Map();
+      this.ringPairs = new Set();
+      if (this.opts.dumpMaps && this.log.enabled('debug')) {
+        for (const [key, d] of slot?.deltas ?? []) this.log.debug('pair drained', { pair: key, bytes: d.bytes, packets: d.packets, connections: d.connections });
+      }
+      this.updateActivity(active);
+      this.metrics.ipPairsBatchSize.set(active.size);
+      this.metrics.mapUtilization.set({ map: 'connection_flows' }, ((slot?.drainedFlows ?? 0) / this.opts.maxFlows) * 100);
       this.exportKernelStats();
       this.collections++;
     } catch (err) {
@@ -119,32 +153,45 @@ export class Collector {
     }
   }
 
-  private export(pairs: Map<string, PairTotals>): void {
-    const now = this.now();
-    for (const s of this.series.values()) s.active = false;
-    for (const [key, p] of pairs) {
-      let s = this.series.get(key);
-      if (!s) {
-        s = { labels: { src_ip: p.src, dst_ip: p.dst, protocol: p.protocol }, lastActiveMs: now, active: true };
-        this.series.set(key, s);
-      }
-      s.lastActiveMs = now;
-      s.active = true;
-      this.metrics.trafficBytes.inc(s.labels, p.bytes);
-      this.metrics.trafficPackets.inc(s.labels, p.packets);
-      if (this.opts.connectionTracking) this.metrics.activeConnections.set(s.labels, p.connections);
+  private seriesFor(key: string, p: { src: string; dst: string; protocol: string }, now: number): SeriesState {
+    let s = this.series.get(key);
+    if (!s) {
+      s = { labels: { src_ip: p.src, dst_ip: p.dst, protocol: p.protocol }, lastActiveMs: now };
+      this.series.set(key, s);
     }
+    return s;
+  }
+
+  private exportDeltas(deltas: Map<string, PairTotals>, now: number): void {
+    for (const [key, d] of deltas) {
+      const s = this.seriesFor(key, d, now);
+      s.lastActiveMs = now;
+      this.metrics.trafficBytes.inc(s.labels, d.bytes);
+      this.metrics.trafficPackets.inc(s.labels, d.packets);
+    }
+  }
+
+  /** Active connections per pair for this interval; idle series past the TTL go. */
+  private updateActivity(active: Map<string, number>): void {
+    const now = this.now();
+    const expired: string[] = [];
     for (const [key, s] of this.series) {
-      if (s.active) continue;
+      const conns = active.get(key);
+      if (conns !== undefined) {
+        if (this.opts.connectionTracking) this.metrics.activeConnections.set(s.labels, conns);
+        continue;
+      }
       if (now - s.lastActiveMs > this.opts.pairTtlMs) {
         this.metrics.trafficBytes.remove(s.labels);
         this.metrics.trafficPackets.remove(s.labels);
         this.metrics.activeConnections.remove(s.labels);
         this.series.delete(key);
+        expired.push(key);
       } else if (this.opts.connectionTracking) {
         this.metrics.activeConnections.set(s.labels, 0);
       }
     }
+    this.ledger.forget(expired);
   }
 
   /** Kernel counters are cumulative (and survive restarts when pinned). */
@@ -156,6 +203,7 @@ export class Collector {
       if (delta <= 0) continue;
       const reason = IGNORED_REASONS[name];
       if (reason) this.metrics.ignoredPackets.inc({ reason }, delta);
+      else if (name === 'overflow_records') this.metrics.overflowFlows.inc(delta);
       else if (name === 'ringbuf_full_packets') this.metrics.collectorErrors.inc({ type: 'ringbuf_full' }, delta);
       else if (name === 'map_update_failed') this.metrics.collectorErrors.inc({ type: 'map_update' }, delta);
     }

@@ -134,6 +134,17 @@ export const SETTINGS = {
     description: 'auto: tcx where the kernel has it (6.6+), legacy TC (clsact + cls_bpf) otherwise',
     accepted: 'one of auto, tcx, tc', parse: oneOf('auto', 'tcx', 'tc'), format: str,
   },
+  podCgroup: {
+    env: 'EBPF_POD_CGROUP', flag: '--pod-cgroup', chartValue: 'config.podCgroup',
+    default: 'auto', description: 'The cgroup v2 directory that holds the pods (kubepods): in netns filter mode default, host traffic counts only from sockets below it (hostNetwork pods); auto looks for kubepods.slice and kubepods',
+    accepted: 'auto or an absolute path of a cgroup v2 directory', parse: (t: string) => (t === 'auto' ? t : absolutePath(t)), format: str,
+  },
+  onShutdown: {
+    env: 'EBPF_ON_SHUTDOWN', flag: '--on-shutdown', chartValue: 'config.onShutdown',
+    default: 'auto' as 'auto' | 'keep' | 'cleanup',
+    description: 'keep: leave programs attached and state pinned on SIGTERM so the next agent continues without losing a byte (rolling updates); cleanup: remove everything; auto: keep while the DaemonSet exists, cleanup when it is gone or outside Kubernetes',
+    accepted: 'one of auto, keep, cleanup', parse: oneOf('auto', 'keep', 'cleanup'), format: str,
+  },
   enableProfiling: {
     env: 'EBPF_ENABLE_PROFILING', flag: '--enable-profiling', chartValue: 'config.enableProfiling',
     default: false, description: 'Serve CPU profiles and heap snapshots on the profiling port (/debug/cpu-profile, /debug/heap-snapshot)',

@@ -1,35 +1,49 @@
-// Decides which interfaces carry pod egress and keeps the programs attached to
-// exactly those, following rtnetlink as links appear and vanish.
+// Decides which hooks of which interfaces carry traffic to count and keeps the
+// programs attached to exactly those, following rtnetlink as links appear,
+// change and vanish.
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Direction, LinkInfo, NativeAddon } from '../native.js';
 import type { Logger } from '../log.js';
 import type { Attacher, Attachment } from './attacher.js';
 
 export interface HookPlan {
   direction: Direction;
-  program: string;
+  program: 'tc_pod_egress' | 'tc_host_egress';
 }
 
 /**
  * The host end of a pod's veth: a veth whose peer lives in another network
- * namespace, whatever the CNI named it (cali*, lxc*, veth*, ...). Packets the
- * pod sends arrive on TC ingress there.
+ * namespace, whatever the CNI named it (cali*, lxc*, veth*, ...), unless it
+ * carries a default route (a kind node's own eth0 is such a veth).
  */
-export function isPodVeth(link: LinkInfo): boolean {
-  return link.kind === 'veth' && link.peerNetnsId >= 0;
+export function isPodVeth(link: LinkInfo, uplinks: ReadonlySet<number> = new Set()): boolean {
+  return link.kind === 'veth' && link.peerNetnsId >= 0 && !uplinks.has(link.ifindex);
 }
 
-export function planFor(link: LinkInfo): HookPlan | undefined {
-  if (isPodVeth(link)) return { direction: 'ingress', program: 'tc_pod_egress' };
-  return undefined;
+/**
+ * The counting rule (docs/architecture.md): a pod's packet is counted where it
+ * enters the node, on TC ingress of its veth; a locally originated packet on
+ * TC egress of the first device it leaves by. Enslaved devices (bridge ports,
+ * bond slaves) get no egress hook: their master already saw the packet.
+ */
+export function planFor(link: LinkInfo, uplinks: ReadonlySet<number>): HookPlan[] {
+  if (link.name === 'lo') return [];
+  const plans: HookPlan[] = [];
+  if (isPodVeth(link, uplinks)) plans.push({ direction: 'ingress', program: 'tc_pod_egress' });
+  if (link.master === 0) plans.push({ direction: 'egress', program: 'tc_host_egress' });
+  return plans;
 }
 
 export interface DiscoveryEvents {
   onAttachError(link: LinkInfo, err: unknown): void;
-  onChange(attached: number): void;
+  onChange(attachedInterfaces: number): void;
 }
 
+const hookKey = (ifindex: number, direction: Direction) => `${ifindex}/${direction}`;
+
 export class InterfaceDiscovery {
-  private readonly attached = new Map<number, Attachment>();
+  private readonly attached = new Map<string, Attachment>();
   private monitor: { close(): void } | undefined;
   private pending: NodeJS.Timeout | undefined;
 
@@ -38,6 +52,8 @@ export class InterfaceDiscovery {
     private readonly attacher: Attacher,
     private readonly log: Logger,
     private readonly events: DiscoveryEvents,
+    /** Where tcx links are pinned: pins of vanished devices are swept from it. */
+    private readonly linkPinDir?: string,
   ) {}
 
   start(): void {
@@ -56,41 +72,63 @@ export class InterfaceDiscovery {
 
   sync(): void {
     const links = this.addon.listLinks();
+    const uplinks = new Set(this.addon.defaultRouteIfindexes());
     const present = new Map(links.map((l) => [l.ifindex, l]));
-    for (const [ifindex, a] of this.attached) {
-      const now = present.get(ifindex);
-      if (!now || now.name !== a.name || !planFor(now)) {
-        this.attached.delete(ifindex);
-        try {
-          this.attacher.detach(a, !now);
-        } catch (err) {
-          this.log.debug('detach after link change failed', { interface: a.name, err });
-        }
-        this.log.info('interface released', { interface: a.name, ifindex });
-      }
-    }
+    const wanted = new Map<string, { link: LinkInfo; plan: HookPlan }>();
     for (const link of links) {
-      const plan = planFor(link);
-      if (!plan || this.attached.has(link.ifindex)) continue;
+      for (const plan of planFor(link, uplinks)) wanted.set(hookKey(link.ifindex, plan.direction), { link, plan });
+    }
+    for (const [key, a] of this.attached) {
+      const w = wanted.get(key);
+      if (w && w.link.name === a.name && w.plan.program === a.program) continue;
+      this.attached.delete(key);
+      try {
+        this.attacher.detach(a, !present.has(a.ifindex));
+      } catch (err) {
+        this.log.debug('detach after link change failed', { interface: a.name, err });
+      }
+      this.log.info('hook released', { interface: a.name, ifindex: a.ifindex, direction: a.direction });
+    }
+    for (const [key, { link, plan }] of wanted) {
+      if (this.attached.has(key)) continue;
       try {
         const a = this.attacher.attach(link.ifindex, link.name, plan.direction, plan.program);
-        this.attached.set(link.ifindex, a);
+        this.attached.set(key, a);
         this.log.info('attached', { interface: link.name, ifindex: link.ifindex, program: plan.program, direction: plan.direction, mode: a.mode });
       } catch (err) {
-        // A veth deleted between the dump and the attach is not an error.
+        // A link deleted between the dump and the attach is not an error.
         if ((err as { code?: string }).code === 'ENODEV' || !this.addon.listLinks().some((l) => l.ifindex === link.ifindex)) continue;
         this.events.onAttachError(link, err);
       }
     }
-    this.events.onChange(this.attached.size);
+    this.sweepLinkPins(present);
+    this.events.onChange(new Set([...this.attached.values()].map((a) => a.ifindex)).size);
+  }
+
+  /** A pinned tcx link outlives its device; drop pins nothing of ours uses. */
+  private sweepLinkPins(present: ReadonlyMap<number, LinkInfo>): void {
+    const dir = this.linkPinDir;
+    if (!dir || !existsSync(dir)) return;
+    for (const name of readdirSync(dir)) {
+      const [ifindex, direction] = name.split('-');
+      if (this.attached.has(`${ifindex}/${direction}`)) continue;
+      const live = this.addon.tcxPinnedLinkIfindex(join(dir, name));
+      if (live === null || live === 0 || !present.has(live)) {
+        rmSync(join(dir, name), { force: true });
+        this.log.debug('removed a stale link pin', { pin: name });
+      }
+    }
   }
 
   attachments(): Attachment[] {
     return [...this.attached.values()];
   }
 
-  /** Stops following links and takes every program off again. */
-  stop(): void {
+  /**
+   * Stops following links. keep: leave every program working (a restart or
+   * rolling update follows); otherwise take every program off again.
+   */
+  stop(keep = false): void {
     if (this.pending) clearTimeout(this.pending);
     this.pending = undefined;
     this.monitor?.close();
@@ -98,7 +136,8 @@ export class InterfaceDiscovery {
     const present = new Set(this.addon.listLinks().map((l) => l.ifindex));
     for (const a of this.attached.values()) {
       try {
-        this.attacher.detach(a, !present.has(a.ifindex));
+        if (keep) this.attacher.release(a);
+        else this.attacher.detach(a, !present.has(a.ifindex));
       } catch (err) {
         this.log.warn('detach failed', { interface: a.name, err });
       }

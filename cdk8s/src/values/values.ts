@@ -30,6 +30,8 @@ const SETTING_SCHEMA: Record<SettingKey, JsonSchema> = {
   enableProfiling: { type: 'boolean' },
   profilingPort: { type: 'integer', minimum: 1, maximum: 65535 },
   dumpBpfMaps: { type: 'boolean' },
+  podCgroup: { type: 'string', pattern: '^(auto|/.+)$' },
+  onShutdown: { type: 'string', enum: ['auto', 'keep', 'cleanup'] },
 };
 
 function settingLeaf(key: SettingKey): Leaf {

@@ -40,9 +40,12 @@ test.serial('a new pod is attached within 1 s and counted exactly; a deleted pod
   await agent.waitForCollections(2);
   t.deepEqual(Object.fromEntries(await agent.traffic()), Object.fromEntries(await node.readOracle('forwarded')));
 
+  // The pod veths and the bridge device the bridge plugin made.
+  t.is(await attachedCount(agent), 3);
   await sinks.stop();
   await node.deletePod(added);
   const until = Date.now() + 2000;
-  while ((await attachedCount(agent)) !== 1 && Date.now() < until) await sleep(50);
-  t.is(await attachedCount(agent), 1, 'the deleted pod is released');
+  while ((await attachedCount(agent)) !== 2 && Date.now() < until) await sleep(50);
+  t.is(await attachedCount(agent), 2, 'the deleted pod is released; the bridge (left by CNI DEL) stays');
+  t.false((await node.hooks()).some((h) => h.link === added.hostVeth));
 });

@@ -52,7 +52,7 @@ for (const [mode, offloads, side] of [['tcx', 'off', 'forwarded'], ['tc', 'on', 
     t.teardown(() => agent.stop());
     await agent.waitReady();
     const attached = (await agent.samples()).find((s) => s.name === 'kubeadapt_attached_interfaces');
-    t.is(attached?.value, node.pods.length, 'one attachment per pod veth');
+    t.is(attached?.value, node.pods.length + 1, 'every pod veth and the bridge');
 
     await driveTraffic(node);
     await agent.waitForCollections(2);

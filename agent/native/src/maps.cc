@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: Apache-2.0
+// Generic map access for the ledger transaction (agent/src/collector/ledger.ts):
+// read a whole map, write and delete keys in batches, and the flow_control
+// record that says which slot is live and which transaction is in flight.
+#include <bpf/bpf.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "bpf_object.h"
+#include "errors.h"
+#include "flows.h"
+#include "maps.h"
+
+namespace ebpf_agent {
+namespace {
+
+// Reads every entry with batch lookups (5.6+), or get_next_key where the
+// kernel lacks them. Callers read maps no program writes at the time.
+int ReadAll(int fd, uint32_t key_size, uint32_t value_size, std::vector<uint8_t>& keys, std::vector<uint8_t>& values,
+            uint32_t& total) {
+  total = 0;
+  uint32_t chunk = 4096;
+  std::vector<uint8_t> in_batch(key_size), out_batch(key_size);
+  bool first = true;
+  for (;;) {
+    keys.resize(static_cast<size_t>(total + chunk) * key_size);
+    values.resize(static_cast<size_t>(total + chunk) * value_size);
+    uint32_t count = chunk;
+    LIBBPF_OPTS(bpf_map_batch_opts, opts);
+    int err = bpf_map_lookup_batch(fd, first ? nullptr : in_batch.data(), out_batch.data(),
+                                   keys.data() + static_cast<size_t>(total) * key_size,
+                                   values.data() + static_cast<size_t>(total) * value_size, &count, &opts);
+    int e = err ? errno : 0;
+    total += count;
+    if (!err || (e == ENOENT)) {
+      if (e == ENOENT) break;
+      in_batch = out_batch;
+      first = false;
+      continue;
+    }
+    if (e == ENOSPC && count == 0) {
+      chunk *= 2;
+      continue;
+    }
+    if (first && count == 0 && (e == EINVAL || e == ENOTSUP || e == EOPNOTSUPP)) {
+      total = 0;
+      std::vector<uint8_t> key(key_size), next(key_size);
+      const void* prev = nullptr;
+      keys.clear();
+      values.clear();
+      std::vector<uint8_t> value(value_size);
+      while (bpf_map_get_next_key(fd, prev, next.data()) == 0) {
+        if (bpf_map_lookup_elem(fd, next.data(), value.data()) == 0) {
+          keys.insert(keys.end(), next.begin(), next.end());
+          values.insert(values.end(), value.begin(), value.end());
+          total++;
+        }
+        key = next;
+        prev = key.data();
+      }
+      return 0;
+    }
+    return e;
+  }
+  keys.resize(static_cast<size_t>(total) * key_size);
+  values.resize(static_cast<size_t>(total) * value_size);
+  return 0;
+}
+
+class ReadMapWorker : public Napi::AsyncWorker {
+ public:
+  ReadMapWorker(Napi::Env env, int fd, uint32_t ks, uint32_t vs, std::string name, bool interleave)
+      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), fd_(fd), ks_(ks), vs_(vs),
+        name_(std::move(name)), interleave_(interleave) {}
+  Napi::Promise Promise() { return deferred_.Promise(); }
+  void Execute() override {
+    err_ = ReadAll(fd_, ks_, vs_, keys_, values_, count_);
+    if (err_) return SetError("reading map " + name_);
+    if (!interleave_) return;
+    // key, value, key, value...: the layout drain() returns, which the
+    // TypeScript decoders read.
+    records_.resize(static_cast<size_t>(count_) * (ks_ + vs_));
+    for (uint32_t i = 0; i < count_; i++) {
+      uint8_t* r = records_.data() + static_cast<size_t>(i) * (ks_ + vs_);
+      std::memcpy(r, keys_.data() + static_cast<size_t>(i) * ks_, ks_);
+      std::memcpy(r + ks_, values_.data() + static_cast<size_t>(i) * vs_, vs_);
+    }
+  }
+  void OnOK() override {
+    Napi::Env env = Env();
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("count", count_);
+    out.Set("keys", Napi::Buffer<uint8_t>::Copy(env, keys_.data(), keys_.size()));
+    out.Set("values", Napi::Buffer<uint8_t>::Copy(env, values_.data(), values_.size()));
+    if (interleave_) out.Set("records", Napi::Buffer<uint8_t>::Copy(env, records_.data(), records_.size()));
+    deferred_.Resolve(out);
+  }
+  void OnError(const Napi::Error&) override { deferred_.Reject(ErrnoError(Env(), err_, "reading map " + name_).Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  int fd_;
+  uint32_t ks_, vs_;
+  std::string name_;
+  bool interleave_;
+  std::vector<uint8_t> keys_, values_, records_;
+  uint32_t count_ = 0;
+  int err_ = 0;
+};
+
+class WaitWorker : public Napi::AsyncWorker {
+ public:
+  explicit WaitWorker(Napi::Env env) : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)) {}
+  Napi::Promise Promise() { return deferred_.Promise(); }
+  void Execute() override { WaitForPrograms(); }
+  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+};
+
+}  // namespace
+
+bpf_map* BpfObject::NamedMap(Napi::Env env, const std::string& name) const {
+  CheckOpen(env);
+  bpf_map* m = bpf_object__find_map_by_name(obj_, name.c_str());
+  if (!m) throw ErrnoError(env, ENOENT, "finding map " + name);
+  return m;
+}
+
+// readMap(name, {interleave}) -> Promise<{count, keys, values, records?: Buffer}>
+Napi::Value BpfObject::ReadMap(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string name = info[0].As<Napi::String>();
+  bool interleave = info.Length() > 1 && info[1].IsObject() && info[1].As<Napi::Object>().Get("interleave").ToBoolean();
+  bpf_map* m = NamedMap(env, name);
+  auto* w = new ReadMapWorker(env, bpf_map__fd(m), bpf_map__key_size(m), bpf_map__value_size(m), name, interleave);
+  Napi::Promise p = w->Promise();
+  w->Queue();
+  return p;
+}
+
+// updateMap(name, keys, values): same count of fixed-size keys and values.
+Napi::Value BpfObject::UpdateMap(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string name = info[0].As<Napi::String>();
+  bpf_map* m = NamedMap(env, name);
+  auto keys = info[1].As<Napi::Buffer<uint8_t>>();
+  auto values = info[2].As<Napi::Buffer<uint8_t>>();
+  uint32_t ks = bpf_map__key_size(m), vs = bpf_map__value_size(m);
+  uint32_t count = keys.Length() / ks;
+  if (keys.Length() != count * ks || values.Length() != static_cast<size_t>(count) * vs)
+    throw ErrnoError(env, EINVAL, "updating map " + name + ": keys and values do not match the map's sizes");
+  int fd = bpf_map__fd(m);
+  for (uint32_t done = 0; done < count;) {
+    uint32_t n = count - done;
+    LIBBPF_OPTS(bpf_map_batch_opts, opts);
+    int err = bpf_map_update_batch(fd, keys.Data() + static_cast<size_t>(done) * ks,
+                                   values.Data() + static_cast<size_t>(done) * vs, &n, &opts);
+    if (err && (errno == EINVAL || errno == ENOTSUP || errno == EOPNOTSUPP) && n == 0) {
+      for (; done < count; done++) {
+        if (bpf_map_update_elem(fd, keys.Data() + static_cast<size_t>(done) * ks,
+                                values.Data() + static_cast<size_t>(done) * vs, BPF_ANY))
+          throw ErrnoError(env, errno, "updating map " + name);
+      }
+      break;
+    }
+    if (err) throw ErrnoError(env, errno, "updating map " + name);
+    done += n;
+  }
+  return env.Undefined();
+}
+
+// deleteKeys(name, keys): missing keys are not an error.
+Napi::Value BpfObject::DeleteKeys(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string name = info[0].As<Napi::String>();
+  bpf_map* m = NamedMap(env, name);
+  auto keys = info[1].As<Napi::Buffer<uint8_t>>();
+  uint32_t ks = bpf_map__key_size(m);
+  int fd = bpf_map__fd(m);
+  uint32_t count = keys.Length() / ks;
+  LIBBPF_OPTS(bpf_map_batch_opts, opts);
+  uint32_t n = count;
+  // One syscall for the whole batch where the kernel has it (5.6+); a key
+  // that is already gone makes it stop early, and the loop below finishes.
+  size_t start = 0;
+  if (count && bpf_map_delete_batch(fd, keys.Data(), &n, &opts) == 0) return env.Undefined();
+  if (n <= count) start = static_cast<size_t>(n) * ks;
+  for (size_t off = start; off + ks <= keys.Length(); off += ks) {
+    if (bpf_map_delete_elem(fd, keys.Data() + off) && errno != ENOENT)
+      throw ErrnoError(env, errno, "deleting from map " + name);
+  }
+  return env.Undefined();
+}
+
+// control() -> {activeSlot, txnKind, txnEpoch: bigint, txnRingEnd: bigint}
+Napi::Value BpfObject::Control(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = bpf_map__fd(NamedMap(env, "flow_control"));
+  uint32_t zero = 0;
+  flow_control c{};
+  if (bpf_map_lookup_elem(fd, &zero, &c)) throw ErrnoError(env, errno, "reading flow_control");
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("activeSlot", c.active_slot);
+  out.Set("txnKind", c.txn_kind);
+  out.Set("txnEpoch", Napi::BigInt::New(env, static_cast<uint64_t>(c.txn_epoch)));
+  out.Set("txnRingEnd", Napi::BigInt::New(env, static_cast<uint64_t>(c.txn_ring_end)));
+  return out;
+}
+
+// setControl({activeSlot, txnKind, txnEpoch, txnRingEnd})
+Napi::Value BpfObject::SetControl(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = bpf_map__fd(NamedMap(env, "flow_control"));
+  Napi::Object o = info[0].As<Napi::Object>();
+  bool lossless = false;
+  flow_control c{};
+  c.active_slot = o.Get("activeSlot").As<Napi::Number>().Uint32Value() & 1;
+  c.txn_kind = o.Get("txnKind").As<Napi::Number>().Uint32Value();
+  c.txn_epoch = o.Get("txnEpoch").As<Napi::BigInt>().Uint64Value(&lossless);
+  c.txn_ring_end = o.Get("txnRingEnd").As<Napi::BigInt>().Uint64Value(&lossless);
+  uint32_t zero = 0;
+  if (bpf_map_update_elem(fd, &zero, &c, BPF_ANY)) throw ErrnoError(env, errno, "writing flow_control");
+  return env.Undefined();
+}
+
+// waitForPrograms() -> Promise<void>: one RCU grace period, off the JS thread.
+Napi::Value BpfObject::WaitForProgramsAsync(const Napi::CallbackInfo& info) {
+  auto* w = new WaitWorker(info.Env());
+  Napi::Promise p = w->Promise();
+  w->Queue();
+  return p;
+}
+
+}  // namespace ebpf_agent

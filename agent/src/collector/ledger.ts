@@ -1,0 +1,200 @@
+// Exactly-once totals across restarts. The exported counters are the
+// pair_totals map (pinned): every drain is a transaction recorded in
+// flow_control before it starts, and each pair's entry carries the epoch of
+// the last transaction applied to it. A process that dies anywhere in a
+// transaction leaves it recorded; the next one finishes it, skipping the pairs
+// already done. So a byte drained from the kernel is never only in memory.
+import type { BpfObject, FlowControl } from '../native.js';
+import { decodeOverflow, type FlowDelta, type Protocol } from '../bpf/records.js';
+import { aggregateDrained, pairKey, type PairTotals } from './aggregate.js';
+
+export const PAIR_KEY_SIZE = 36;
+export const PAIR_TOTALS_SIZE = 24;
+const TXN_NONE = 0;
+const TXN_SLOT = 1;
+const TXN_RING = 2;
+const SLOT_MAPS = ['connection_flows', 'connection_flows_1'] as const;
+const PROTOCOL_NUMBERS: Record<Protocol, number> = { tcp: 6, udp: 17 };
+
+export interface LedgerEntry {
+  src: string;
+  dst: string;
+  protocol: Protocol;
+  bytes: number;
+  packets: number;
+  epoch: bigint;
+}
+
+export interface TxnResult {
+  kind: 'slot' | 'ring';
+  /** Per pair, what this transaction added (pairs it had already applied are absent). */
+  deltas: Map<string, PairTotals>;
+  /** Connections read from the idle slot (slot transactions). */
+  drainedFlows: number;
+  /** Overflow records folded (ring transactions). */
+  overflowRecords: FlowDelta[];
+}
+
+function ipBytes(ip: string): number[] {
+  if (!ip.includes(':')) return ip.split('.').map(Number);
+  const [head = '', tail = ''] = ip.split('::');
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const groups = ip.includes('::') ? [...h, ...Array(8 - h.length - t.length).fill('0'), ...t] : h;
+  return groups.flatMap((g) => {
+    const n = parseInt(g, 16);
+    return [n >> 8, n & 0xff];
+  });
+}
+
+export function encodePairKey(src: string, dst: string, protocol: Protocol): Buffer {
+  const b = Buffer.alloc(PAIR_KEY_SIZE);
+  b[0] = src.includes(':') ? 6 : 4;
+  b[1] = PROTOCOL_NUMBERS[protocol];
+  b.set(ipBytes(src), 4);
+  b.set(ipBytes(dst), 20);
+  return b;
+}
+
+export class Ledger {
+  private readonly entries = new Map<string, LedgerEntry>();
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly bpf: BpfObject) {}
+
+  /** Reads the pinned totals: what earlier processes exported. */
+  async load(): Promise<ReadonlyMap<string, LedgerEntry>> {
+    const { keys, values, count } = await this.bpf.readMap('pair_totals');
+    for (let i = 0; i < count; i++) {
+      const k = keys.subarray(i * PAIR_KEY_SIZE, (i + 1) * PAIR_KEY_SIZE);
+      const v = values.subarray(i * PAIR_TOTALS_SIZE, (i + 1) * PAIR_TOTALS_SIZE);
+      // Reuse the drain decoder's address formatting through a synthetic record.
+      const rec = Buffer.alloc(72);
+      rec[0] = k[0]!;
+      rec[1] = k[1]!;
+      k.copy(rec, 8, 4, 36);
+      const [p] = aggregateDrained(rec).values();
+      if (!p) continue;
+      this.entries.set(pairKey(p.src, p.dst, p.protocol), {
+        src: p.src, dst: p.dst, protocol: p.protocol,
+        bytes: Number(v.readBigUInt64LE(0)), packets: Number(v.readBigUInt64LE(8)), epoch: v.readBigUInt64LE(16),
+      });
+    }
+    return this.entries;
+  }
+
+  get(key: string): LedgerEntry | undefined {
+    return this.entries.get(key);
+  }
+
+  /** Transactions never interleave: each waits for the one before. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Finishes a transaction left by a dead process, if any. */
+  recover(): Promise<TxnResult | undefined> {
+    return this.serial(async () => {
+      const ctl = this.bpf.control();
+      return ctl.txnKind === TXN_NONE ? undefined : this.finish(ctl);
+    });
+  }
+
+  /** Flips the slot, waits out the writers, folds the idle slot into the ledger. */
+  drainSlot(): Promise<TxnResult[]> {
+    return this.serial(async () => {
+      const done: TxnResult[] = [];
+      let ctl = this.bpf.control();
+      if (ctl.txnKind !== TXN_NONE) done.push(await this.finish(ctl));
+      ctl = this.bpf.control();
+      const next: FlowControl = { activeSlot: ctl.activeSlot ^ 1, txnKind: TXN_SLOT, txnEpoch: ctl.txnEpoch + 1n, txnRingEnd: 0n };
+      this.bpf.setControl(next);
+      await this.bpf.waitForPrograms();
+      done.push(await this.finish(next));
+      return done;
+    });
+  }
+
+  /** Folds the overflow records committed so far into the ledger. */
+  drainRing(): Promise<TxnResult[]> {
+    return this.serial(async () => {
+      const done: TxnResult[] = [];
+      let ctl = this.bpf.control();
+      if (ctl.txnKind !== TXN_NONE) done.push(await this.finish(ctl));
+      ctl = this.bpf.control();
+      const peek = this.bpf.ringPeek();
+      if (peek.end === peek.start) return done;
+      const next: FlowControl = { activeSlot: ctl.activeSlot, txnKind: TXN_RING, txnEpoch: ctl.txnEpoch + 1n, txnRingEnd: peek.end };
+      this.bpf.setControl(next);
+      done.push(await this.finish(next));
+      return done;
+    });
+  }
+
+  private async finish(ctl: FlowControl): Promise<TxnResult> {
+    let deltas: Map<string, PairTotals>;
+    let drainedFlows = 0;
+    let overflowRecords: FlowDelta[] = [];
+    let idleKeys: Buffer = Buffer.alloc(0);
+    const idle = SLOT_MAPS[ctl.activeSlot ^ 1]!;
+    if (ctl.txnKind === TXN_SLOT) {
+      const read = await this.bpf.readMap(idle, { interleave: true });
+      drainedFlows = read.count;
+      idleKeys = read.keys;
+      deltas = aggregateDrained(read.records!);
+    } else {
+      const { records } = this.bpf.ringPeek(ctl.txnRingEnd);
+      overflowRecords = decodeOverflow(records);
+      deltas = aggregateDrained(Buffer.alloc(0), overflowRecords);
+    }
+    const applied = this.apply(deltas, ctl.txnEpoch);
+    if (ctl.txnKind === TXN_SLOT) {
+      this.bpf.deleteKeys(idle, idleKeys);
+    } else {
+      this.bpf.ringAdvance(ctl.txnRingEnd);
+    }
+    this.bpf.setControl({ ...ctl, txnKind: TXN_NONE });
+    return { kind: ctl.txnKind === TXN_SLOT ? 'slot' : 'ring', deltas: applied, drainedFlows, overflowRecords };
+  }
+
+  /** Adds each pair's delta once per epoch and writes the new totals. */
+  private apply(deltas: Map<string, PairTotals>, epoch: bigint): Map<string, PairTotals> {
+    const applied = new Map<string, PairTotals>();
+    const keys: Buffer[] = [];
+    const values: Buffer[] = [];
+    for (const [key, d] of deltas) {
+      let e = this.entries.get(key);
+      if (e?.epoch === epoch) continue;
+      if (!e) {
+        e = { src: d.src, dst: d.dst, protocol: d.protocol, bytes: 0, packets: 0, epoch };
+        this.entries.set(key, e);
+      }
+      e.bytes += d.bytes;
+      e.packets += d.packets;
+      e.epoch = epoch;
+      applied.set(key, d);
+      keys.push(encodePairKey(d.src, d.dst, d.protocol));
+      const v = Buffer.alloc(PAIR_TOTALS_SIZE);
+      v.writeBigUInt64LE(BigInt(e.bytes), 0);
+      v.writeBigUInt64LE(BigInt(e.packets), 8);
+      v.writeBigUInt64LE(epoch, 16);
+      values.push(v);
+    }
+    if (keys.length) this.bpf.updateMap('pair_totals', Buffer.concat(keys), Buffer.concat(values));
+    return applied;
+  }
+
+  /** Forgets pairs whose series were dropped (TTL). */
+  forget(keys: readonly string[]): void {
+    const bufs: Buffer[] = [];
+    for (const key of keys) {
+      const e = this.entries.get(key);
+      if (!e) continue;
+      bufs.push(encodePairKey(e.src, e.dst, e.protocol));
+      this.entries.delete(key);
+    }
+    if (bufs.length) this.bpf.deleteKeys('pair_totals', Buffer.concat(bufs));
+  }
+}
