@@ -1,0 +1,113 @@
+// Drain: a flow map filled with N synthetic connections (bench.cc's bulk
+// insert), emptied and folded into series by the agent's own Collector, end to
+// end (slot flip, grace period, batch lookup-and-delete, copy to JS, decode,
+// per-pair aggregation, prom-client counters). The floor drains the same map
+// in a C loop with per-pair sums and nothing else.
+import { DEFAULT_OBJECT_PATH, loadAddon } from '../agent/src/addon.js';
+import { aggregateDrained } from '../agent/src/collector/aggregate.js';
+import { Collector } from '../agent/src/collector/collector.js';
+import { createMetrics } from '../agent/src/metrics/registry.js';
+import { quietLogger } from './quiet-log.js';
+import { spread, type Spread } from './stats.js';
+
+export interface DrainOptions {
+  sizes: number[];
+  rounds: number;
+  connectionsPerPair: number;
+}
+
+export interface DrainResult {
+  flows: number;
+  pairs: number;
+  /** Seconds per drain, end to end through Collector.collect(). */
+  endToEnd: Spread;
+  /** Its parts, measured in separate rounds: the addon's drain() and the fold into pairs. */
+  nativeDrain: Spread;
+  fold: Spread;
+  floor: Spread;
+  flowsPerSecond: number;
+  floorFlowsPerSecond: number;
+  /** endToEnd / floor, per round. */
+  vsFloor: Spread;
+}
+
+const seconds = (from: bigint) => Number(process.hrtime.bigint() - from) / 1e9;
+
+export async function runDrain(o: DrainOptions): Promise<DrainResult[]> {
+  const addon = loadAddon();
+  const out: DrainResult[] = [];
+  for (const n of o.sizes) {
+    const bpf = new addon.BpfObject({ objectPath: DEFAULT_OBJECT_PATH, maxFlows: n, ringbufBytes: 1 << 16 });
+    const fds: number[] = [];
+    try {
+      const ids = Object.fromEntries(bpf.info().maps.map((m) => [m.name, m.id!]));
+      for (const name of ['connection_flows', 'connection_flows_1']) fds.push(addon.benchFdById('map', ids[name]!));
+      // Programs write slot 0 after load; every drain flips to the other one.
+      let active = 0;
+      const fill = (slot: number) => {
+        const r = addon.benchFillFlows(fds[slot]!, { count: n, connectionsPerPair: o.connectionsPerPair, ipv6: false });
+        if (r.flows !== n) throw new Error(`filled ${r.flows} of ${n} flows`);
+        return r;
+      };
+      const log = quietLogger();
+      const metrics = createMetrics();
+      const collector = new Collector(bpf, metrics, log, {
+        intervalMs: 3_600_000, pairTtlMs: 3_600_000, maxFlows: n, connectionTracking: true, dumpMaps: false,
+      });
+      const e2e: number[] = [], native: number[] = [], fold: number[] = [], floor: number[] = [], ratio: number[] = [];
+      let pairs = 0;
+      // One warm-up round creates the series, as the first interval of a node would.
+      for (let r = 0; r <= o.rounds; r++) {
+        fill(active);
+        let t = process.hrtime.bigint();
+        await collector.collect();
+        const e = seconds(t);
+        if (log.errors.length) throw new Error(`collector failed: ${log.errors.join('; ')}`);
+        active ^= 1;
+
+        const filled = fill(active);
+        const f = addon.benchDrainFloor(fds[active]!);
+        if (f.flows !== n || f.bytes !== filled.bytes || f.packets !== filled.packets) {
+          throw new Error(`floor drained ${f.flows} flows ${f.bytes} B ${f.packets} packets, filled ${n} / ${filled.bytes} / ${filled.packets}`);
+        }
+        pairs = f.pairs;
+
+        fill(active);
+        t = process.hrtime.bigint();
+        const { records, slot } = await bpf.drain();
+        const nd = seconds(t);
+        if (slot !== active) throw new Error(`drained slot ${slot}, expected ${active}`);
+        active ^= 1;
+        t = process.hrtime.bigint();
+        const folded = aggregateDrained(records);
+        const fd = seconds(t);
+        let bytes = 0, packets = 0, connections = 0;
+        for (const p of folded.values()) {
+          bytes += p.bytes;
+          packets += p.packets;
+          connections += p.connections;
+        }
+        if (folded.size !== f.pairs || bytes !== f.bytes || packets !== f.packets || connections !== n) {
+          throw new Error(`folded ${folded.size} pairs ${bytes} B ${packets} packets ${connections} connections, the C floor ${f.pairs} / ${f.bytes} / ${f.packets} / ${n}`);
+        }
+        if (r === 0) continue;
+        e2e.push(e);
+        floor.push(f.seconds);
+        ratio.push(e / f.seconds);
+        native.push(nd);
+        fold.push(fd);
+      }
+      const e2eS = spread(e2e);
+      const floorS = spread(floor);
+      out.push({
+        flows: n, pairs,
+        endToEnd: e2eS, nativeDrain: spread(native), fold: spread(fold), floor: floorS,
+        flowsPerSecond: n / e2eS.median, floorFlowsPerSecond: n / floorS.median, vsFloor: spread(ratio),
+      });
+    } finally {
+      for (const fd of fds) addon.closeFd(fd);
+      bpf.close();
+    }
+  }
+  return out;
+}

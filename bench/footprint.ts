@@ -1,0 +1,149 @@
+// Footprint: the real agent (node agent/dist/main.js) in a simulated node's
+// network namespace, idle and with N active IP pairs per collection interval.
+// Pairs are made by filling both pinned flow maps before every collection
+// (bench.cc's bulk insert), as N busy pods would; Prometheus is stood in for
+// by one /metrics scrape per interval. RSS and CPU come from /proc, BPF
+// memory from bpftool.
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { loadAddon } from '../agent/src/addon.js';
+import { AgentProcess } from '../tests/e2e/helpers/agent-process.js';
+import { inNetns, run } from '../tests/e2e/helpers/exec.js';
+import { SimulatedNode } from '../tests/e2e/helpers/topology.js';
+import { cpuSeconds, rssBytes } from './proc.js';
+import { spread, type Spread } from './stats.js';
+
+export interface FootprintOptions {
+  pairs: number[];
+  intervalSeconds: number;
+  /** Collection intervals measured per scenario (after one warm-up interval). */
+  intervals: number;
+}
+
+export interface FootprintScenario {
+  activePairs: number;
+  maxFlows: number;
+  rssMiB: Spread;
+  peakRssMiB: number;
+  cpuSecondsPerMinute: number;
+  cpuSecondsPerCollection: number;
+  metricsBytes: number;
+  /** A whole GET /metrics from inside the node (curl): render and transfer. */
+  scrapeSeconds: Spread;
+}
+
+export interface BpfMemory {
+  maxFlows: number;
+  maps: { name: string; type: string; maxEntries: number; bytes: number }[];
+  programs: { name: string; jitedBytes: number; memlockBytes: number }[];
+  totalMapBytes: number;
+}
+
+export interface FootprintResult {
+  scenarios: FootprintScenario[];
+  bpfDefault: BpfMemory;
+}
+
+const MIB = 1024 * 1024;
+/** AgentProcess runs the agent on this port inside the node. */
+const AGENT_PORT = 9090;
+const PINNED = ['connection_flows', 'connection_flows_1', 'flow_control', 'overflow_events', 'agent_stats', 'pair_totals'];
+
+async function bpfMemory(agent: AgentProcess, maxFlows: number): Promise<BpfMemory> {
+  const maps: BpfMemory['maps'] = [];
+  for (const name of PINNED) {
+    const r = await run('bpftool', ['-j', 'map', 'show', 'pinned', `${agent.pinPath}/${name}`], { allowFail: true });
+    if (r.code !== 0) continue;
+    const m = JSON.parse(r.stdout) as { name: string; type: string; max_entries: number; bytes_memlock: number };
+    maps.push({ name, type: m.type, maxEntries: m.max_entries, bytes: m.bytes_memlock });
+  }
+  if (!maps.some((m) => m.name === 'connection_flows')) throw new Error(`no maps pinned under ${agent.pinPath}`);
+  const progs = JSON.parse((await run('bpftool', ['-j', 'prog', 'show'])).stdout) as { name?: string; pids?: { pid: number }[]; bytes_jited?: number; bytes_memlock?: number }[];
+  const programs = progs
+    .filter((p) => (p.name === 'tc_pod_egress' || p.name === 'tc_host_egress') && p.pids?.some((x) => x.pid === agent.pid))
+    .map((p) => ({ name: p.name!, jitedBytes: p.bytes_jited ?? 0, memlockBytes: p.bytes_memlock ?? 0 }));
+  return { maxFlows, maps, programs, totalMapBytes: maps.reduce((a, m) => a + m.bytes, 0) };
+}
+
+/** curl from inside the node's namespace: no proxy between it and the agent. */
+async function scrapeInNode(node: SimulatedNode): Promise<{ bytes: number; seconds: number }> {
+  const { stdout } = await inNetns(node.netns, 'curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code} %{size_download} %{time_total}', `http://127.0.0.1:${AGENT_PORT}/metrics`]);
+  const [code, bytes, seconds] = stdout.trim().split(' ');
+  if (code !== '200') throw new Error(`/metrics answered ${code}`);
+  return { bytes: Number(bytes), seconds: Number(seconds) };
+}
+
+async function scenario(node: SimulatedNode, pairs: number, maxFlows: number, o: FootprintOptions, withBpf: boolean) {
+  const agent = await AgentProcess.start(node, {
+    EBPF_COLLECTION_INTERVAL: `${o.intervalSeconds}s`,
+    EBPF_MAX_FLOWS: String(maxFlows),
+    EBPF_LOG_LEVEL: 'warn',
+  });
+  const addon = loadAddon();
+  const fds: number[] = [];
+  try {
+    await agent.waitReady();
+    const memory = withBpf ? await bpfMemory(agent, maxFlows) : undefined;
+    if (pairs) for (const name of ['connection_flows', 'connection_flows_1']) fds.push(addon.benchObjGet(`${agent.pinPath}/${name}`));
+    const fill = () => {
+      for (const fd of fds) addon.benchFillFlows(fd, { count: pairs, connectionsPerPair: 1, ipv6: false });
+    };
+    const rss: number[] = [];
+    const scrapes: number[] = [];
+    let bytes = 0;
+    // Warm-up interval: series are created, caches built.
+    fill();
+    await agent.waitForCollections(1, o.intervalSeconds * 3000);
+    const cpu0 = cpuSeconds(agent.pid);
+    const t0 = Date.now();
+    const c0 = await agent.collections();
+    for (let i = 0; i < o.intervals; i++) {
+      fill();
+      const deadline = Date.now() + o.intervalSeconds * 1000;
+      const scrape = await scrapeInNode(node);
+      bytes = scrape.bytes;
+      scrapes.push(scrape.seconds);
+      while (Date.now() < deadline) {
+        rss.push(rssBytes(agent.pid));
+        await sleep(250);
+      }
+    }
+    const cpu = cpuSeconds(agent.pid) - cpu0;
+    const minutes = (Date.now() - t0) / 60_000;
+    const collections = (await agent.collections()) - c0;
+    const status = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${agent.pid}/status`, 'utf8'));
+    const s: FootprintScenario = {
+      activePairs: pairs,
+      maxFlows,
+      rssMiB: spread(rss.map((b) => b / MIB)),
+      peakRssMiB: Number(status?.[1] ?? 0) / 1024,
+      cpuSecondsPerMinute: cpu / minutes,
+      cpuSecondsPerCollection: collections ? cpu / collections : cpu,
+      metricsBytes: bytes,
+      scrapeSeconds: spread(scrapes),
+    };
+    return { s, memory };
+  } finally {
+    for (const fd of fds) addon.closeFd(fd);
+    await agent.stop();
+    await run('rm', ['-rf', agent.pinPath], { allowFail: true });
+  }
+}
+
+export async function runFootprint(o: FootprintOptions): Promise<FootprintResult> {
+  const node = await new SimulatedNode(7).create();
+  try {
+    const scenarios: FootprintScenario[] = [];
+    const idle = await scenario(node, 0, 65536, o, true);
+    scenarios.push(idle.s);
+    for (const pairs of o.pairs) {
+      // The default map (65536 connections) would send the rest of 100k
+      // pairs to the ring buffer; size it for the load as an operator would.
+      const maxFlows = Math.max(65536, 2 ** Math.ceil(Math.log2(pairs * 1.25)));
+      scenarios.push((await scenario(node, pairs, maxFlows, o, false)).s);
+    }
+    return { scenarios, bpfDefault: idle.memory! };
+  } finally {
+    await node.destroy();
+  }
+}

@@ -1,0 +1,99 @@
+// Turns bench results into the printed tables and the target verdicts.
+import type { DrainResult } from './drain.js';
+import type { ExpositionResult } from './exposition.js';
+import type { FootprintResult } from './footprint.js';
+import type { KindResult } from './perpacket.js';
+import type { ThroughputCase } from './throughput.js';
+import { atLeast, atMost, fmtSpread, round, table, type Target } from './stats.js';
+
+/** The issue's figures, measured on this machine with BPF_PROG_TEST_RUN. */
+export const PEER_NS = 78;
+export const ISSUE_EMPTY_NS = 14;
+const MIB = 2 ** 20;
+
+interface Results {
+  perpacket?: KindResult[];
+  drain?: DrainResult[];
+  exposition?: ExpositionResult[];
+  footprint?: FootprintResult;
+  throughput?: ThroughputCase[];
+}
+
+export function report(r: Results): { text: string; targets: Target[] } {
+  const parts: string[] = [];
+  const targets: Target[] = [];
+
+  if (r.perpacket) {
+    parts.push('Per-packet cost, ns (BPF_PROG_TEST_RUN; median [min-max] over rounds; ratios taken within a round)');
+    parts.push(table([
+      ['packet', 'empty', 'floor per-CPU', 'floor shared', 'ours', 'ours/floor', 'ours/peer*', 'insert floor', 'insert ours', 'insert ratio'],
+      ...r.perpacket.map((k) => {
+        const peer = (k.hot.ours.median / k.hot.empty.median) * (ISSUE_EMPTY_NS / PEER_NS);
+        return [k.kind, round(k.hot.empty.median, 1), round(k.hot.floor_percpu.median, 1), round(k.hot.floor_shared.median, 1), round(k.hot.ours.median, 1),
+          fmtSpread(k.hotVsPercpu), round(peer, 2), round(k.insert.floor_percpu.median, 0), round(k.insert.ours.median, 0), fmtSpread(k.insertVsPercpu)];
+      }),
+    ]));
+    parts.push(`* peer's ${PEER_NS} ns scaled by this run's empty program (the issue measured ${ISSUE_EMPTY_NS} ns for it)`);
+    const worst = (f: (k: KindResult) => number) => Math.max(...r.perpacket!.map(f));
+    targets.push(atMost('hot path / per-CPU floor (worst packet kind)', worst((k) => k.hotVsPercpu.median), 1.25));
+    targets.push(atMost('hot path / peer (worst kind, scaled by the empty program)', worst((k) => (k.hot.ours.median / k.hot.empty.median) * (ISSUE_EMPTY_NS / PEER_NS)), 0.5));
+    targets.push(atMost('insert path / per-CPU floor insert (worst kind)', worst((k) => k.insertVsPercpu.median), 2));
+  }
+
+  if (r.drain) {
+    parts.push('\nDrain: full flow map -> series (Collector.collect(), end to end) vs the C floor (batch lookup-and-delete + per-pair sums)');
+    parts.push(table([
+      ['flows', 'pairs', 'end to end s', 'flows/s', 'floor s', 'floor flows/s', 'e2e/floor', 'addon drain() s', 'fold s'],
+      ...r.drain.map((d) => [d.flows, d.pairs, fmtSpread(d.endToEnd, 3), Math.round(d.flowsPerSecond), fmtSpread(d.floor, 3), Math.round(d.floorFlowsPerSecond),
+        fmtSpread(d.vsFloor), round(d.nativeDrain.median, 3), round(d.fold.median, 3)]),
+    ]));
+    const big = r.drain[r.drain.length - 1]!;
+    targets.push(atLeast(`drain end to end at ${big.flows} flows, flows/s`, big.flowsPerSecond, 1_000_000, 'flows/s'));
+    targets.push(atMost(`drain end to end / C floor at ${big.flows} flows`, big.vsFloor.median, 3));
+  }
+
+  if (r.exposition) {
+    parts.push('\nExposition: /metrics text (render + encode), 3 series per IP pair');
+    parts.push(table([
+      ['pairs', 'lines', 'MiB', 'prom-client s', 'renderMetrics s', 'speedup'],
+      ...r.exposition.map((e) => [e.pairs, e.lines, round(e.bytes / MIB, 1), fmtSpread(e.promClient, 3), fmtSpread(e.renderMetrics, 3), fmtSpread(e.speedup, 1)]),
+    ]));
+    const big = r.exposition[r.exposition.length - 1]!;
+    targets.push(atMost(`/metrics render at ${big.pairs} pairs (${big.lines} series), s`, big.renderMetrics.median, 0.25, 's'));
+  }
+
+  if (r.footprint) {
+    const f = r.footprint;
+    parts.push('\nFootprint: the agent process (RSS median [min-max] over the window, CPU from /proc)');
+    parts.push(table([
+      ['active pairs', 'max flows', 'RSS MiB', 'peak RSS MiB', 'CPU s/min', 'CPU s/collection', 'scrape s', '/metrics MiB'],
+      ...f.scenarios.map((s) => [s.activePairs, s.maxFlows, fmtSpread(s.rssMiB, 0), round(s.peakRssMiB, 0), round(s.cpuSecondsPerMinute, 2), round(s.cpuSecondsPerCollection, 3),
+        round(s.scrapeSeconds.median, 3), round(s.metricsBytes / MIB, 1)]),
+    ]));
+    parts.push(`BPF memory at the default map sizes (max flows ${f.bpfDefault.maxFlows}, bpftool bytes_memlock):`);
+    parts.push(table([['map', 'type', 'max entries', 'MiB'], ...f.bpfDefault.maps.map((m) => [m.name, m.type, m.maxEntries, round(m.bytes / MIB, 2)]),
+      ['total', '', '', round(f.bpfDefault.totalMapBytes / MIB, 2)]]));
+    const idle = f.scenarios.find((s) => s.activePairs === 0);
+    const busiest = f.scenarios[f.scenarios.length - 1]!;
+    if (idle) targets.push(atMost('RSS idle, MiB (peak)', idle.peakRssMiB, 60, 'MiB'));
+    if (busiest.activePairs) targets.push(atMost(`RSS at ${busiest.activePairs} pairs, MiB (peak)`, busiest.peakRssMiB, 128, 'MiB'));
+  }
+
+  if (r.throughput) {
+    parts.push('\nThroughput: iperf3 pod -> pod over veth, without and with the agent attached (median [min-max] over rounds)');
+    parts.push(table([
+      ['case', 'without Gbit/s', 'with Gbit/s', 'bits ratio', 'without kpps*', 'with kpps*', 'pps ratio', 'counted/sent'],
+      ...r.throughput.map((c) => [c.name, round(c.without.bitsPerSecond.median / 1e9, 3), round(c.with.bitsPerSecond.median / 1e9, 3), fmtSpread(c.bitsRatio, 3),
+        round(c.without.packetsPerSecond.median / 1e3, 1), round(c.with.packetsPerSecond.median / 1e3, 1), fmtSpread(c.packetsRatio, 3), c.countedShare === undefined ? '' : round(c.countedShare, 4)]),
+    ]));
+    parts.push('* TCP: skbs per second at the pod veth (GSO super-packets); UDP: datagrams delivered per second. counted/sent: the agent\'s UDP packets for the pair / the veth\'s packets');
+    const tcp = r.throughput.find((c) => c.name.startsWith('tcp'));
+    const udp = r.throughput.find((c) => c.name.startsWith('udp'));
+    if (tcp) targets.push(atMost('TCP throughput loss (1 - with/without bits)', 1 - tcp.bitsRatio.median, 0.02, 'fraction'));
+    if (udp) targets.push(atMost('64-byte UDP loss (1 - with/without pps)', 1 - udp.packetsRatio.median, 0.05, 'fraction'));
+  }
+
+  parts.push('\nTargets');
+  parts.push(table([['target', 'measured', 'limit', 'verdict'], ...targets.map((t) => [t.name, `${t.value} ${t.unit}`, `${t.limit} ${t.unit}`, t.met ? 'met' : 'MISSED'])]));
+  return { text: parts.join('\n'), targets };
+}

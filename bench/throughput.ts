@@ -1,0 +1,116 @@
+// Throughput on real traffic: two pods of a simulated node (CNI ptp, veth),
+// iperf3 from one to the other, with and without the agent attached to the
+// pods' veths. TCP with offloads on (GSO super-packets, the common case);
+// UDP of 64-byte IP packets with offloads off (the per-packet worst case).
+// Rounds alternate without/with so drift hits both alike.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ChildProcess } from 'node:child_process';
+import { AgentProcess } from '../tests/e2e/helpers/agent-process.js';
+import { inNetns, run, startProcess, stopProcess } from '../tests/e2e/helpers/exec.js';
+import { SimulatedNode, type Pod } from '../tests/e2e/helpers/topology.js';
+import { spread, type Spread } from './stats.js';
+
+export interface ThroughputOptions {
+  rounds: number;
+  seconds: number;
+  /** The agent's collection interval: drains happen during the runs, as in production. */
+  intervalSeconds: number;
+}
+
+export interface Rate {
+  bitsPerSecond: number;
+  packetsPerSecond: number;
+}
+
+export interface ThroughputCase {
+  name: string;
+  without: { bitsPerSecond: Spread; packetsPerSecond: Spread };
+  with: { bitsPerSecond: Spread; packetsPerSecond: Spread };
+  /** with / without, per round. */
+  bitsRatio: Spread;
+  packetsRatio: Spread;
+  /** UDP: packets the agent counted for the pair / packets the pod's veth carried (last round). */
+  countedShare?: number;
+}
+
+/** 20 (IPv4) + 8 (UDP) + 36 payload = 64-byte IP packets. */
+const UDP_PAYLOAD = 36;
+
+async function vethPackets(node: SimulatedNode, pod: Pod): Promise<number> {
+  // rx of the host end = what the pod sent.
+  const { stdout } = await inNetns(node.netns, 'cat', [`/sys/class/net/${pod.hostVeth}/statistics/rx_packets`]);
+  return Number(stdout.trim());
+}
+
+async function iperf(node: SimulatedNode, client: Pod, server: Pod, udp: boolean, seconds: number): Promise<Rate> {
+  const args = ['-c', server.ipv4, '-t', String(seconds), '-J'];
+  if (udp) args.push('-u', '-b', '0', '-l', String(UDP_PAYLOAD));
+  const before = await vethPackets(node, client);
+  const { stdout } = await inNetns(client.netns, 'iperf3', args);
+  const after = await vethPackets(node, client);
+  const r = JSON.parse(stdout) as { end: { sum_received?: { bits_per_second: number; seconds: number }; sum?: { bits_per_second: number; seconds: number; packets: number; lost_packets: number } } };
+  if (udp) {
+    const s = r.end.sum!;
+    // Delivered, not offered: a slower path shows up as loss, not as a lower send rate.
+    const delivered = s.packets - s.lost_packets;
+    return { bitsPerSecond: (delivered * UDP_PAYLOAD * 8) / s.seconds, packetsPerSecond: delivered / s.seconds };
+  }
+  const s = r.end.sum_received!;
+  return { bitsPerSecond: s.bits_per_second, packetsPerSecond: (after - before) / s.seconds };
+}
+
+export async function runThroughput(o: ThroughputOptions): Promise<ThroughputCase[]> {
+  const node = await new SimulatedNode(6).create();
+  let server: ChildProcess | undefined;
+  try {
+    const a = await node.addPod('ptp');
+    const b = await node.addPod('ptp');
+    server = (await startProcess('ip', ['netns', 'exec', b.netns, 'iperf3', '-s', '--forceflush'], /Server listening/)).child;
+    const cases: ThroughputCase[] = [];
+    for (const c of [{ name: 'tcp-offloads-on', udp: false }, { name: 'udp-64B-offloads-off', udp: true }]) {
+      await node.setOffloads(c.udp ? 'off' : 'on');
+      const without: Rate[] = [];
+      const withAgent: Rate[] = [];
+      let countedShare: number | undefined;
+      for (let r = 0; r < o.rounds; r++) {
+        if ((await node.hooks()).some((h) => h.name === 'tc_pod_egress')) throw new Error('tc_pod_egress still attached after the agent stopped');
+        without.push(await iperf(node, a, b, c.udp, o.seconds));
+        const agent = await AgentProcess.start(node, { EBPF_COLLECTION_INTERVAL: `${o.intervalSeconds}s`, EBPF_LOG_LEVEL: 'warn' });
+        try {
+          await agent.waitReady();
+          const hooks = await node.hooks();
+          if (!hooks.some((h) => h.link === a.hostVeth && h.name === 'tc_pod_egress')) {
+            throw new Error(`tc_pod_egress is not attached to ${a.hostVeth}: ${JSON.stringify(hooks)}`);
+          }
+          const before = await vethPackets(node, a);
+          withAgent.push(await iperf(node, a, b, c.udp, o.seconds));
+          const sent = (await vethPackets(node, a)) - before;
+          if (c.udp && r === o.rounds - 1) {
+            await agent.waitForCollections(2, o.intervalSeconds * 4000);
+            // Offloads off: one skb per wire packet, so the agent's count of
+            // the UDP pair is the veth's, minus the control connection and ND.
+            const counted = (await agent.traffic()).get(`${a.ipv4}|${b.ipv4}|udp`)?.packets ?? 0;
+            countedShare = sent ? counted / sent : undefined;
+          }
+        } finally {
+          await agent.stop();
+          await run('rm', ['-rf', agent.pinPath], { allowFail: true });
+        }
+        await sleep(200);
+      }
+      const ratio = (f: (x: Rate) => number) => spread(withAgent.map((w, i) => f(w) / f(without[i]!)));
+      cases.push({
+        name: c.name,
+        without: { bitsPerSecond: spread(without.map((x) => x.bitsPerSecond)), packetsPerSecond: spread(without.map((x) => x.packetsPerSecond)) },
+        with: { bitsPerSecond: spread(withAgent.map((x) => x.bitsPerSecond)), packetsPerSecond: spread(withAgent.map((x) => x.packetsPerSecond)) },
+        bitsRatio: ratio((x) => x.bitsPerSecond),
+        packetsRatio: ratio((x) => x.packetsPerSecond),
+        countedShare,
+      });
+    }
+    return cases;
+  } finally {
+    if (server) await stopProcess(server, 2000);
+    await node.destroy();
+  }
+}
