@@ -26,6 +26,8 @@ if (mode === 'serve') {
   const tcpBytes = Number(opts['tcp-bytes'] ?? 0);
   const family = to.includes(':') ? 'udp6' : 'udp4';
   const udp = createSocket(family);
+  // --from: the source address (a node sending to its own pods from its node IP).
+  if (opts.from) await new Promise((resolve) => udp.bind({ address: opts.from, port: 0 }, resolve));
   const payload = Buffer.alloc(udpSize, 0x61);
   for (let i = 0; i < udpCount; i++) {
     await new Promise((resolve, reject) => udp.send(payload, port, to, (err) => (err ? reject(err) : resolve())));
@@ -33,7 +35,7 @@ if (mode === 'serve') {
   udp.close();
   if (tcpBytes > 0) {
     await new Promise((resolve, reject) => {
-      const s = connect({ host: to, port }, () => {
+      const s = connect({ host: to, port, ...(opts.from ? { localAddress: opts.from } : {}) }, () => {
         const chunk = Buffer.alloc(Math.min(tcpBytes, 65536), 0x62);
         let left = tcpBytes;
         const write = () => {
@@ -52,6 +54,6 @@ if (mode === 'serve') {
     });
   }
 } else {
-  process.stderr.write('usage: traffic.mjs serve|send --to=IP [--port=N] [--udp-count=N --udp-size=B] [--tcp-bytes=B]\n');
+  process.stderr.write('usage: traffic.mjs serve|send --to=IP [--from=IP] [--port=N] [--udp-count=N --udp-size=B] [--tcp-bytes=B]\n');
   process.exit(2);
 }

@@ -2,12 +2,14 @@
 import type { ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { inNetns, startProcess, stopProcess } from './exec.js';
+import { inNetns, run, startProcess, stopProcess } from './exec.js';
 import type { Pod } from './topology.js';
 
 const SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'traffic.mjs');
 
 export interface SendPlan {
+  /** Source address to bind. */
+  from?: string;
   udpCount?: number;
   udpSize?: number;
   tcpBytes?: number;
@@ -28,8 +30,21 @@ export class Sinks {
   }
 }
 
+function sendArgs(to: string, plan: SendPlan): string[] {
+  return [SCRIPT, 'send', `--to=${to}`, `--udp-count=${plan.udpCount ?? 0}`, `--udp-size=${plan.udpSize ?? 100}`, `--tcp-bytes=${plan.tcpBytes ?? 0}`, ...(plan.from ? [`--from=${plan.from}`] : [])];
+}
+
 export async function send(from: Pod, to: string, plan: SendPlan): Promise<void> {
-  await inNetns(from.netns, process.execPath, [
-    SCRIPT, 'send', `--to=${to}`, `--udp-count=${plan.udpCount ?? 0}`, `--udp-size=${plan.udpSize ?? 100}`, `--tcp-bytes=${plan.tcpBytes ?? 0}`,
-  ]);
+  await inNetns(from.netns, process.execPath, sendArgs(to, plan));
+}
+
+/**
+ * Sends from a process in a node's network namespace (a hostNetwork pod or a
+ * host process), optionally inside a cgroup: the process joins it before it
+ * opens a socket. nsenter keeps the mount namespace, so the cgroup fs stays visible.
+ */
+export async function sendFromNode(netns: string, to: string, plan: SendPlan, cgroupDir?: string): Promise<void> {
+  const args = ['nsenter', `--net=/run/netns/${netns}`, process.execPath, ...sendArgs(to, plan)].map((a) => `'${a}'`).join(' ');
+  const join = cgroupDir ? `echo $$ > '${cgroupDir}/cgroup.procs' && ` : '';
+  await run('sh', ['-c', `${join}exec ${args}`]);
 }

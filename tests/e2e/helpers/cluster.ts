@@ -1,0 +1,116 @@
+// Several simulated nodes joined by a link (each end called eth0, a default
+// route and routes to the other node's pod CIDRs through it, as kindnet sets
+// up), and an oracle that counts what every receiver (pod or node) got from
+// every sender: the kernel's own nftables counters, before anything else.
+import { inNetns } from './exec.js';
+import { pairKey, type Counts, type Pod, type SimulatedNode } from './topology.js';
+
+export interface Endpoint {
+  /** Network namespace of the receiver. */
+  netns: string;
+  /** Its addresses (counters are kept for packets to these). */
+  ipv4: string;
+  ipv6: string;
+  /** A node receives in its input hook, a pod in prerouting (before any routing). */
+  kind: 'pod' | 'node';
+}
+
+export const nodeAddress = (index: number) => ({ ipv4: `10.244.250.${index + 1}`, ipv6: `fd00:10:244:fa::${index + 1}` });
+
+/** The pod CIDRs SimulatedNode(index) hands out (ptp, bridge). */
+export function podCidrs(index: number): { v4: string[]; v6: string[] } {
+  const subnets = [index * 2 + 1, index * 2 + 2];
+  return { v4: subnets.map((s) => `10.244.${s}.0/24`), v6: subnets.map((s) => `fd00:10:244:${s.toString(16)}::/64`) };
+}
+
+export function nodeEndpoint(node: SimulatedNode): Endpoint {
+  return { netns: node.netns, ...nodeAddress(node.index), kind: 'node' };
+}
+
+export function podEndpoint(pod: Pod): Endpoint {
+  return { netns: pod.netns, ipv4: pod.ipv4, ipv6: pod.ipv6, kind: 'pod' };
+}
+
+/** Joins two nodes with a veth pair named eth0 at both ends and routes each to the other's pods. */
+export async function linkNodes(a: SimulatedNode, b: SimulatedNode): Promise<void> {
+  const tmp = `${b.id}up`;
+  await inNetns(a.netns, 'ip', ['link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', tmp, 'netns', b.netns]);
+  await inNetns(b.netns, 'ip', ['link', 'set', tmp, 'name', 'eth0']);
+  for (const [self, peer] of [[a, b], [b, a]] as const) {
+    const me = nodeAddress(self.index);
+    const other = nodeAddress(peer.index);
+    const cmds: string[][] = [
+      ['sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1', 'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0'],
+      ['sysctl', '-qw', 'net.ipv6.conf.eth0.accept_dad=0'],
+      ['ip', 'addr', 'add', `${me.ipv4}/24`, 'dev', 'eth0'],
+      ['ip', '-6', 'addr', 'add', `${me.ipv6}/64`, 'dev', 'eth0', 'nodad'],
+      ['ip', 'link', 'set', 'eth0', 'up'],
+      ['ip', 'route', 'add', 'default', 'via', other.ipv4],
+      ['ip', '-6', 'route', 'add', 'default', 'via', other.ipv6],
+    ];
+    const cidrs = podCidrs(peer.index);
+    for (const c of cidrs.v4) cmds.push(['ip', 'route', 'add', c, 'via', other.ipv4]);
+    for (const c of cidrs.v6) cmds.push(['ip', '-6', 'route', 'add', c, 'via', other.ipv6]);
+    for (const c of cmds) await inNetns(self.netns, c[0]!, c.slice(1));
+  }
+}
+
+/**
+ * Counters in every receiver for every (sender address, receiver address,
+ * protocol). Offloads must leave wire packets at the receiver: the SimulatedNode
+ * setOffloads() of every node does that for pods; nodes receive on eth0 (no GRO
+ * on veth).
+ */
+export async function installRxOracle(receivers: readonly Endpoint[], senders: readonly { ipv4: string; ipv6: string }[]): Promise<void> {
+  for (const r of receivers) {
+    const hook = r.kind === 'pod' ? 'prerouting' : 'input';
+    const rules: string[] = [];
+    for (const s of senders) {
+      if (s.ipv4 === r.ipv4) continue;
+      for (const proto of ['tcp', 'udp']) {
+        rules.push(`add rule inet ka_rx c ip saddr ${s.ipv4} ip daddr ${r.ipv4} meta l4proto ${proto} counter comment "${pairKey(s.ipv4, r.ipv4, proto)}"`);
+        rules.push(`add rule inet ka_rx c ip6 saddr ${s.ipv6} ip6 daddr ${r.ipv6} meta l4proto ${proto} counter comment "${pairKey(s.ipv6, r.ipv6, proto)}"`);
+      }
+    }
+    await inNetns(r.netns, 'nft', ['-f', '-'], {
+      input: ['add table inet ka_rx', `add chain inet ka_rx c { type filter hook ${hook} priority -500; policy accept; }`, ...rules].join('\n'),
+    });
+  }
+}
+
+/** Sum over receivers of what installRxOracle counted (pairs with traffic only). */
+export async function readRxOracle(receivers: readonly Endpoint[]): Promise<Map<string, Counts>> {
+  const out = new Map<string, Counts>();
+  for (const r of receivers) {
+    const { stdout } = await inNetns(r.netns, 'nft', ['-j', 'list', 'chain', 'inet', 'ka_rx', 'c']);
+    for (const item of (JSON.parse(stdout) as { nftables: { rule?: { comment?: string; expr: { counter?: Counts }[] } }[] }).nftables) {
+      const counter = item.rule?.expr.find((e) => e.counter)?.counter;
+      if (!item.rule?.comment || !counter || counter.packets === 0) continue;
+      const prev = out.get(item.rule.comment) ?? { bytes: 0, packets: 0 };
+      out.set(item.rule.comment, { bytes: prev.bytes + counter.bytes, packets: prev.packets + counter.packets });
+    }
+  }
+  return out;
+}
+
+/** Adds per-pair counters of several agents. */
+export function sumCounts(...maps: Map<string, Counts>[]): Map<string, Counts> {
+  const out = new Map<string, Counts>();
+  for (const m of maps) {
+    for (const [k, v] of m) {
+      const prev = out.get(k) ?? { bytes: 0, packets: 0 };
+      out.set(k, { bytes: prev.bytes + v.bytes, packets: prev.packets + v.packets });
+    }
+  }
+  return out;
+}
+
+export function diffCounts(got: Map<string, Counts>, want: Map<string, Counts>, keys?: Iterable<string>): string[] {
+  const out: string[] = [];
+  for (const key of keys ?? new Set([...got.keys(), ...want.keys()])) {
+    const a = got.get(key);
+    const o = want.get(key);
+    if (a?.bytes !== o?.bytes || a?.packets !== o?.packets) out.push(`${key}: agent ${JSON.stringify(a)} oracle ${JSON.stringify(o)}`);
+  }
+  return out.sort();
+}
