@@ -65,3 +65,22 @@ test('the agent itself refuses the same pin path and says why in its log', async
   t.regex(out, /ERROR preflight check=bpffs status=fail /);
   t.true(out.includes(`its parent ${dir} is not a mounted bpf filesystem`), out);
 });
+
+test('in a container the failures also become the termination message that kubectl describe pod shows', (t) => {
+  const pin = `/sys/fs/bpf/kapf-${process.pid}`;
+  // A private /dev with the file the kubelet would mount; read back before the namespace goes.
+  const r = runCheck({
+    inMountNamespace: 'umount /sys/fs/bpf && mount -t tmpfs kapfdev /dev && mknod -m 666 /dev/null c 1 3 && touch /dev/termination-log',
+    env: { EBPF_BPF_PIN_PATH: pin },
+    after: 'echo ---termination-log--- && cat /dev/termination-log',
+  });
+  t.is(r.code, 1, r.stdout + r.stderr);
+  const message = r.stdout.split('---termination-log---\n')[1];
+  t.is(message, `FAIL bpffs: /sys/fs/bpf is sysfs, not a bpf filesystem (EBPF_BPF_PIN_PATH=${pin})\n     fix: ${FIX}\n`);
+});
+
+test('outside a container no termination message is written', (t) => {
+  const r = runCheck({ inMountNamespace: 'umount /sys/fs/bpf', env: { EBPF_BPF_PIN_PATH: '/sys/fs/bpf/x' }, after: 'test ! -e /dev/termination-log && echo ---none---' });
+  t.is(r.code, 1, r.stdout + r.stderr);
+  t.regex(r.stdout, /---none---/);
+});

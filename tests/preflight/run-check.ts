@@ -40,6 +40,8 @@ export interface RunOptions {
   readonly netns?: string;
   readonly env?: Readonly<Record<string, string>>;
   readonly args?: readonly string[];
+  /** A shell command run after the check in the same namespaces; the check's exit status is kept. */
+  readonly after?: string;
 }
 
 /** Parses the text output: `STATUS name: detail` with an optional indented `fix:` line. */
@@ -68,7 +70,8 @@ export function runCheck(opts: RunOptions = {}): CheckRun {
     if (!existsSync(CAPSH)) throw new Error(`${CAPSH} is missing: install Debian's libcap2-bin (scripts/setup.sh does)`);
     cmd = `${CAPSH} --drop=${opts.drop.join(',')} -- -c ${shq(`exec ${cmd}`)}`;
   }
-  if (opts.inMountNamespace) cmd = `${opts.inMountNamespace} && ${cmd}`;
+  if (opts.after) cmd = `${cmd}; rc=$?; ${opts.after}; exit $rc`;
+  if (opts.inMountNamespace) cmd = `${opts.inMountNamespace} && { ${cmd}; }`;
   const argv = opts.netns ? ['ip', 'netns', 'exec', opts.netns, 'sh', '-c', cmd]
     : opts.inMountNamespace ? ['unshare', '-m', '--propagation', 'private', 'sh', '-c', cmd]
     : ['sh', '-c', cmd];

@@ -1,5 +1,6 @@
 // `check`: runs the preflight checks, prints one line each (or JSON) and
 // exits 0 when nothing failed, 1 when a check failed, 2 on bad usage.
+import { existsSync, writeFileSync } from 'node:fs';
 import type { Config } from '../config/settings.js';
 import type { Logger } from '../log.js';
 import { runChecks, type CheckResult } from './checks.js';
@@ -23,7 +24,28 @@ export async function runCheck(config: Config, flags: string[], _log: Logger): P
     for (const r of results) process.stdout.write(formatLine(r) + '\n');
     process.stdout.write(failed ? 'preflight: FAILED\n' : 'preflight: ok\n');
   }
+  if (failed) writeTerminationMessage(results);
   return failed ? 1 : 0;
+}
+
+/** Where the kubelet reads a container's termination message (its default terminationMessagePath). */
+export const TERMINATION_LOG = '/dev/termination-log';
+/** The kubelet keeps at most this much of it. */
+const TERMINATION_LOG_MAX = 4096;
+
+/**
+ * In a pod, the failures go to the termination message too, so `kubectl
+ * describe pod` shows why the init container failed without a logs call.
+ * Outside a container the file does not exist and nothing is written.
+ */
+function writeTerminationMessage(results: CheckResult[], path = TERMINATION_LOG): void {
+  if (!existsSync(path)) return;
+  const text = results.filter((r) => r.status === 'fail').map(formatLine).join('\n') + '\n';
+  try {
+    writeFileSync(path, Buffer.from(text).subarray(0, TERMINATION_LOG_MAX));
+  } catch {
+    // A read-only or odd mount must not hide the check's own result.
+  }
 }
 
 export function formatLine(r: CheckResult): string {
