@@ -81,8 +81,9 @@ export async function installRxOracle(receivers: readonly Endpoint[], senders: r
 /** Sum over receivers of what installRxOracle counted (pairs with traffic only). */
 export async function readRxOracle(receivers: readonly Endpoint[]): Promise<Map<string, Counts>> {
   const out = new Map<string, Counts>();
-  for (const r of receivers) {
-    const { stdout } = await inNetns(r.netns, 'nft', ['-j', 'list', 'chain', 'inet', 'ka_rx', 'c']);
+  // One chain per namespace, however many of its addresses are receivers.
+  for (const netns of new Set(receivers.map((r) => r.netns))) {
+    const { stdout } = await inNetns(netns, 'nft', ['-j', 'list', 'chain', 'inet', 'ka_rx', 'c']);
     for (const item of (JSON.parse(stdout) as { nftables: { rule?: { comment?: string; expr: { counter?: Counts }[] } }[] }).nftables) {
       const counter = item.rule?.expr.find((e) => e.counter)?.counter;
       if (!item.rule?.comment || !counter || counter.packets === 0) continue;
