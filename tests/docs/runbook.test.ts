@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RUNBOOK_ANCHORS } from '../../cdk8s/src/observability/rules.js';
-import { CHECK_NAMES } from '../preflight/run-check.js';
+import { CHECK_NAMES, parseText } from '../preflight/run-check.js';
 import { anchorsOf } from './markdown.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -39,4 +39,10 @@ test('every preflight check has its own section in the runbook', (t) => {
 test('every alert\'s runbook section exists', (t) => {
   const anchors = anchorsOf(runbook);
   t.deepEqual(Object.values(RUNBOOK_ANCHORS).filter((a) => !anchors.has(a)), []);
+});
+
+test('the runbook\'s sample of a healthy node shows every check, in the order the command prints them', (t) => {
+  const sample = /A healthy node[^\n]*\n\n```\n([\s\S]*?)```/.exec(runbook)?.[1] ?? '';
+  t.deepEqual(parseText(sample).map((l) => `${l.status} ${l.name}`), CHECK_NAMES.map((n) => `pass ${n}`));
+  t.regex(sample, /^preflight: ok$/m);
 });

@@ -29,7 +29,9 @@ test('the healthy machine passes every check, one line each, and exits 0', (t) =
   t.is(r.line('cap_net_admin').detail, 'CAP_NET_ADMIN present (load TC programs, attach to TC hooks, clsact qdisc, netlink)');
   if (atLeast(5, 11)) t.is(r.line('memlock').detail, 'kernel 5.11+ charges BPF memory to the cgroup, not RLIMIT_MEMLOCK');
   const mode = atLeast(6, 6) ? 'tcx' : 'tc';
-  t.is(r.line('attach_mode').detail, `${mode} (kernel ${mode === 'tcx' ? 'has' : 'lacks'} tcx; legacy TC always available)`);
+  t.is(r.line('attach_mode').detail, mode === 'tcx'
+    ? `tcx (tcx links; auto: kernel ${kernel} has tcx (6.6+))`
+    : `tc (legacy TC, clsact qdisc + cls_bpf; auto: kernel ${kernel} lacks tcx (6.6+))`);
   t.is(r.line('load_attach').detail, `programs verified, loaded and attached (${mode}) on a veth pair it created and removed`);
   t.regex(r.line('coexistence').detail, /^\d+ pod interface\(s\); other programs on them: /);
 });
@@ -37,7 +39,7 @@ test('the healthy machine passes every check, one line each, and exits 0', (t) =
 test('legacy TC mode also loads and attaches (EBPF_ATTACH_MODE=tc)', (t) => {
   const r = runCheck({ env: { ...env, EBPF_ATTACH_MODE: 'tc' } });
   t.is(r.code, 0, r.stdout + r.stderr);
-  t.is(r.line('attach_mode').detail, `tc (kernel ${atLeast(6, 6) ? 'has' : 'lacks'} tcx; legacy TC always available)`);
+  t.is(r.line('attach_mode').detail, 'tc (legacy TC, clsact qdisc + cls_bpf; EBPF_ATTACH_MODE=tc)');
   t.is(r.line('load_attach').detail, 'programs verified, loaded and attached (tc) on a veth pair it created and removed');
   t.regex(r.line('coexistence').detail, /; legacy TC: /);
 });

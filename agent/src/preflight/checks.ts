@@ -112,7 +112,12 @@ function checkAttachMode(config: Config): CheckResult {
   if (config.attachMode === 'tcx' && !tcx) {
     return { name: 'attach_mode', status: 'fail', detail: `EBPF_ATTACH_MODE=tcx but kernel ${release()} has no tcx (6.6+)`, fix: 'set EBPF_ATTACH_MODE=auto or tc' };
   }
-  return { name: 'attach_mode', status: 'pass', detail: `${resolveAttachMode(config.attachMode)} (kernel ${tcx ? 'has' : 'lacks'} tcx; legacy TC always available)` };
+  // Which one the kernel really takes is load_attach's proof: clsact and
+  // cls_bpf are kernel options of their own.
+  const mode = resolveAttachMode(config.attachMode);
+  const why = config.attachMode === 'auto' ? `auto: kernel ${release()} ${tcx ? 'has' : 'lacks'} tcx (6.6+)` : `EBPF_ATTACH_MODE=${config.attachMode}`;
+  const what = mode === 'tcx' ? 'tcx links' : 'legacy TC, clsact qdisc + cls_bpf';
+  return { name: 'attach_mode', status: 'pass', detail: `${mode} (${what}; ${why})` };
 }
 
 /** What to do about a failed load or attach, from the errno and the capabilities we lack. */
