@@ -26,6 +26,8 @@ export function kernelVersion(r = release()): [number, number] {
 
 const atLeast = (v: [number, number], major: number, minor: number) => v[0] > major || (v[0] === major && v[1] >= minor);
 
+export const CAPABILITY_BITS = CAP;
+
 export function effectiveCaps(status = readFileSync('/proc/self/status', 'utf8')): bigint {
   const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(status);
   return m ? BigInt('0x' + m[1]) : 0n;
@@ -33,11 +35,13 @@ export function effectiveCaps(status = readFileSync('/proc/self/status', 'utf8')
 
 const has = (caps: bigint, bit: number) => (caps >> BigInt(bit)) & 1n ? true : false;
 
-function checkKernel(): CheckResult {
-  const v = kernelVersion();
+// The checks take what they read from the node as defaults, so the branches
+// this machine cannot reach (old kernels) are testable with other values.
+export function checkKernel(rel = release()): CheckResult {
+  const v = kernelVersion(rel);
   return atLeast(v, 5, 10)
-    ? { name: 'kernel', status: 'pass', detail: `${release()} (5.10+ needed)` }
-    : { name: 'kernel', status: 'fail', detail: `${release()} is older than 5.10`, fix: 'run the agent on nodes with kernel 5.10 or newer (nodeSelector / affinity in the chart)' };
+    ? { name: 'kernel', status: 'pass', detail: `${rel} (5.10+ needed)` }
+    : { name: 'kernel', status: 'fail', detail: `${rel} is older than 5.10`, fix: 'run the agent on nodes with kernel 5.10 or newer (nodeSelector / affinity in the chart)' };
 }
 
 function checkBtf(): CheckResult {
@@ -95,11 +99,11 @@ function checkCapabilities(caps: bigint): CheckResult[] {
   ];
 }
 
-function checkMemlock(caps: bigint): CheckResult {
-  if (atLeast(kernelVersion(), 5, 11)) {
+export function checkMemlock(caps: bigint, rel = release(), readLimits = () => readFileSync('/proc/self/limits', 'utf8')): CheckResult {
+  if (atLeast(kernelVersion(rel), 5, 11)) {
     return { name: 'memlock', status: 'pass', detail: 'kernel 5.11+ charges BPF memory to the cgroup, not RLIMIT_MEMLOCK' };
   }
-  const limits = readFileSync('/proc/self/limits', 'utf8');
+  const limits = readLimits();
   const unlimited = /^Max locked memory\s+unlimited/m.test(limits);
   if (unlimited || has(caps, CAP.SYS_RESOURCE)) {
     return { name: 'memlock', status: 'pass', detail: unlimited ? 'RLIMIT_MEMLOCK unlimited' : 'CAP_SYS_RESOURCE present: the limit can be raised' };
@@ -107,15 +111,15 @@ function checkMemlock(caps: bigint): CheckResult {
   return { name: 'memlock', status: 'fail', detail: 'kernel older than 5.11 charges BPF maps to RLIMIT_MEMLOCK, which is limited, and CAP_SYS_RESOURCE is missing', fix: 'add SYS_RESOURCE to securityContext.capabilities.add' };
 }
 
-function checkAttachMode(config: Config): CheckResult {
-  const tcx = kernelHasTcx();
-  if (config.attachMode === 'tcx' && !tcx) {
-    return { name: 'attach_mode', status: 'fail', detail: `EBPF_ATTACH_MODE=tcx but kernel ${release()} has no tcx (6.6+)`, fix: 'set EBPF_ATTACH_MODE=auto or tc' };
+export function checkAttachMode(attachMode: Config['attachMode'], rel = release()): CheckResult {
+  const tcx = kernelHasTcx(rel);
+  if (attachMode === 'tcx' && !tcx) {
+    return { name: 'attach_mode', status: 'fail', detail: `EBPF_ATTACH_MODE=tcx but kernel ${rel} has no tcx (6.6+)`, fix: 'set EBPF_ATTACH_MODE=auto or tc' };
   }
   // Which one the kernel really takes is load_attach's proof: clsact and
   // cls_bpf are kernel options of their own.
-  const mode = resolveAttachMode(config.attachMode);
-  const why = config.attachMode === 'auto' ? `auto: kernel ${release()} ${tcx ? 'has' : 'lacks'} tcx (6.6+)` : `EBPF_ATTACH_MODE=${config.attachMode}`;
+  const mode = attachMode === 'auto' ? (tcx ? 'tcx' : 'tc') : attachMode;
+  const why = attachMode === 'auto' ? `auto: kernel ${rel} ${tcx ? 'has' : 'lacks'} tcx (6.6+)` : `EBPF_ATTACH_MODE=${attachMode}`;
   const what = mode === 'tcx' ? 'tcx links' : 'legacy TC, clsact qdisc + cls_bpf';
   return { name: 'attach_mode', status: 'pass', detail: `${mode} (${what}; ${why})` };
 }
@@ -224,7 +228,7 @@ export interface CheckOptions {
 
 export async function runChecks(config: Config, options: CheckOptions = {}): Promise<CheckResult[]> {
   const caps = effectiveCaps();
-  const results: CheckResult[] = [checkKernel(), checkBtf(), checkBpffs(config.pinPath), ...checkCapabilities(caps), checkMemlock(caps), checkAttachMode(config)];
+  const results: CheckResult[] = [checkKernel(), checkBtf(), checkBpffs(config.pinPath), ...checkCapabilities(caps), checkMemlock(caps), checkAttachMode(config.attachMode)];
   // A missing capability still gets the load tried: the kernel's own answer
   // (EPERM, EACCES) is the proof, and names what the cap_* lines suspect.
   const hopeless = results.find((r) => r.status === 'fail' && (r.name === 'kernel' || r.name === 'attach_mode'));
