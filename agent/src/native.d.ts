@@ -15,6 +15,26 @@ export interface OpenOptions {
   /** bpffs directory to pin (and reuse) the maps in. */
   pinPath?: string;
   countHostSystemTraffic?: boolean;
+  /** cgroup v2 id and level of the pods' parent cgroup (netns filter mode default). */
+  podCgroupId?: bigint;
+  podCgroupLevel?: number;
+  /** Capacity of the pair_totals ledger. */
+  maxPairs?: number;
+}
+
+/** flow_control: the live slot and the ledger transaction in flight. */
+export interface FlowControl {
+  activeSlot: number;
+  /** 0 none, 1 draining the idle slot, 2 folding ring buffer records. */
+  txnKind: number;
+  txnEpoch: bigint;
+  txnRingEnd: bigint;
+}
+
+export interface MapContents {
+  count: number;
+  keys: Buffer;
+  values: Buffer;
 }
 
 export interface ObjectInfo {
@@ -57,13 +77,25 @@ export declare class BpfObject {
   attachTc(target: TcTarget & { program: string; replace?: boolean }): { createdQdisc: boolean; programId: number };
   detachTc(target: TcTarget & { destroyQdisc?: boolean }): void;
   queryTc(target: TcTarget): number | null;
-  /** Returns the tcx link's fd; closeFd detaches it. */
-  attachTcx(target: { ifindex: number; direction: Direction; program: string }): number;
+  /** Returns the tcx link's fd; closeFd detaches it unless it is pinned (pinPath). */
+  attachTcx(target: { ifindex: number; direction: Direction; program: string; pinPath?: string }): number;
   /** flip=false drains the idle slot only (state left by an earlier process). */
   drain(options?: { flip?: boolean }): Promise<DrainResult>;
   /** flow_record (64 B) per overflow delta. */
   consumeOverflow(): Buffer;
   testRun(options: TestRunOptions): { retval: number; durationNs: number };
+  /** Every entry of a map no program writes at the time (off the JS thread);
+   * interleave adds `records`: key, value, key, value... */
+  readMap(name: string, options?: { interleave?: boolean }): Promise<MapContents & { records?: Buffer }>;
+  updateMap(name: string, keys: Buffer, values: Buffer): void;
+  deleteKeys(name: string, keys: Buffer): void;
+  control(): FlowControl;
+  setControl(control: FlowControl): void;
+  /** One RCU grace period: every program that saw the old control has returned. */
+  waitForPrograms(): Promise<void>;
+  /** Committed overflow records from the consumer position (up to limit); moves nothing. */
+  ringPeek(limit?: bigint): { records: Buffer; start: bigint; end: bigint };
+  ringAdvance(position: bigint): void;
 }
 
 export interface LinkInfo {
@@ -119,6 +151,10 @@ export interface NativeAddon extends BenchExports {
   /** tcx program ids in run order; [] before kernel 6.6. */
   listTcxPrograms(ifindex: number, direction: Direction): number[];
   programName(id: number): string | null;
+  /** Interfaces that carry a default route (IPv4 or IPv6, main table). */
+  defaultRouteIfindexes(): number[];
+  /** ifindex of the tcx link pinned at path (0: its device is gone); null when none is pinned. */
+  tcxPinnedLinkIfindex(path: string): number | null;
   /**
    * Attaches a program pinned at programPath (another component's, e.g. a
    * CNI's) with a tcx link at the head or the tail and pins the link at

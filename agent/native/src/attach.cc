@@ -6,9 +6,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 
 #include "bpf_object.h"
 #include "errors.h"
+#include "links.h"
 
 namespace ebpf_agent {
 namespace {
@@ -97,20 +99,66 @@ Napi::Value BpfObject::QueryTc(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, t.opts.prog_id);
 }
 
-// attachTcx({ifindex, direction, program}) -> link fd. Closing the fd (or
-// unpinning a pinned link and closing) detaches.
+// The ifindex a tcx link is attached to; 0 once its device is gone (a defunct
+// link that only its pin keeps alive).
+uint32_t TcxLinkIfindex(int fd) {
+  // struct bpf_link_info of 6.6+: type, id, prog_id, then tcx {ifindex, attach_type} at 16.
+  uint8_t buf[256] = {};
+  uint32_t len = sizeof(buf);
+  if (bpf_obj_get_info_by_fd(fd, buf, &len)) return 0;
+  uint32_t ifindex;
+  std::memcpy(&ifindex, buf + 16, sizeof(ifindex));
+  return ifindex;
+}
+
+// attachTcx({ifindex, direction, program, pinPath?}) -> link fd. With a pin
+// path, a live link already pinned there (left by an earlier agent) gets the
+// new program atomically instead of a second link. Closing the fd of an
+// unpinned link detaches it; a pinned one stays until unpinned.
 Napi::Value BpfObject::AttachTcx(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = info[0].As<Napi::Object>();
   int ifindex = o.Get("ifindex").As<Napi::Number>().Int32Value();
   std::string dir = o.Get("direction").As<Napi::String>();
   int prog_fd = ProgramFd(env, o.Get("program").As<Napi::String>());
+  std::string pin = o.Has("pinPath") && o.Get("pinPath").IsString() ? o.Get("pinPath").As<Napi::String>().Utf8Value() : "";
+  if (!pin.empty()) {
+    int old = bpf_obj_get(pin.c_str());
+    if (old >= 0) {
+      if (TcxLinkIfindex(old) == static_cast<uint32_t>(ifindex)) {
+        if (bpf_link_update(old, prog_fd, nullptr)) {
+          int e = errno;
+          close(old);
+          throw ErrnoError(env, e, "updating pinned tcx link " + pin);
+        }
+        return Napi::Number::New(env, old);
+      }
+      close(old);  // defunct, or another device now has this ifindex
+      unlink(pin.c_str());
+    }
+  }
   LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = kBeforeFlag);
   int fd = bpf_link_create(prog_fd, ifindex,
                            static_cast<bpf_attach_type>(dir == "egress" ? kTcxEgress : kTcxIngress), &opts);
   if (fd < 0)
     throw ErrnoError(env, errno, "attaching tcx " + dir + " link to ifindex " + std::to_string(ifindex));
+  if (!pin.empty() && bpf_obj_pin(fd, pin.c_str())) {
+    int e = errno;
+    close(fd);
+    throw ErrnoError(env, e, "pinning tcx link at " + pin);
+  }
   return Napi::Number::New(env, fd);
+}
+
+// tcxLinkIfindex(pinPath) -> ifindex of the pinned tcx link (0: defunct), null when nothing is pinned there.
+Napi::Value TcxPinnedLinkIfindex(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string pin = info[0].As<Napi::String>();
+  int fd = bpf_obj_get(pin.c_str());
+  if (fd < 0) return env.Null();
+  uint32_t ifindex = TcxLinkIfindex(fd);
+  close(fd);
+  return Napi::Number::New(env, ifindex);
 }
 
 }  // namespace ebpf_agent

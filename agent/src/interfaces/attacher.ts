@@ -6,6 +6,7 @@
 // hook, because a CNI's program ends the chain with a verdict (TC_ACT_OK,
 // SHOT, REDIRECT) and nothing after it runs. Ours returns TC_ACT_UNSPEC /
 // TCX_NEXT, so whatever runs after it decides exactly as it would alone.
+import { rmSync } from 'node:fs';
 import type { BpfObject, Direction, NativeAddon, TcFilterInfo } from '../native.js';
 
 export type AttachMode = 'tcx' | 'tc';
@@ -40,20 +41,30 @@ const hex = (n: number) => `0x${n.toString(16)}`;
 
 export class Attacher {
   private ids: Map<string, number | undefined> | undefined;
+  /** Interfaces whose clsact qdisc this process created. */
+  private readonly qdiscsCreated = new Set<number>();
 
+  /** linkPinDir: tcx links are pinned there, so they outlive the process (restarts, rolling updates). */
   constructor(
     private readonly addon: NativeAddon,
     private readonly bpf: BpfObject,
     readonly mode: AttachMode,
+    private readonly linkPinDir?: string,
   ) {}
+
+  private linkPin(ifindex: number, direction: Direction): string | undefined {
+    return this.linkPinDir ? `${this.linkPinDir}/${ifindex}-${direction}` : undefined;
+  }
 
   attach(ifindex: number, name: string, direction: Direction, program: string): Attachment {
     const base = { ifindex, name, direction, program, mode: this.mode };
     if (this.mode === 'tcx') {
       // BPF_F_BEFORE: the head of the chain, ahead of every program already there.
-      // Within one agent this is the only link of ours on the hook; a program
-      // put at the head later runs first until the next attach (a restart).
-      const link = (): Attachment => ({ ...base, linkFd: this.bpf.attachTcx({ ifindex, direction, program }), runsBefore: [] });
+      // A live link pinned by an earlier agent gets the new program in place,
+      // which keeps its place: behind a program put at the head since, it is
+      // dropped and a new link goes to the head (the packets of that moment
+      // were ended by the program ahead of ours anyway).
+      const link = (): Attachment => ({ ...base, linkFd: this.bpf.attachTcx({ ifindex, direction, program, pinPath: this.linkPin(ifindex, direction) }), runsBefore: [] });
       let a = link();
       if (this.order(a).ahead.length > 0) {
         this.detach(a);
@@ -81,6 +92,7 @@ export class Attacher {
     const behindOthers = atOurs !== undefined && filters.indexOf(atOurs) > 0;
     if (behindOthers) this.bpf.detachTc({ ...target, destroyQdisc: false });
     const { createdQdisc } = this.bpf.attachTc({ ...target, program, replace: atOurs !== undefined && !behindOthers });
+    if (createdQdisc) this.qdiscsCreated.add(ifindex);
     return this.checkHead({ ...base, createdQdisc, runsBefore: [] }, where);
   }
 
@@ -115,6 +127,8 @@ export class Attacher {
   /** gone: the interface vanished with its hooks, only release our handles. */
   detach(a: Attachment, gone = false): void {
     if (a.mode === 'tcx') {
+      const pin = this.linkPin(a.ifindex, a.direction);
+      if (pin) rmSync(pin, { force: true });
       if (a.linkFd !== undefined) this.addon.closeFd(a.linkFd);
       return;
     }
@@ -126,7 +140,16 @@ export class Attacher {
     if (atOurs && !this.isOurs(atOurs, a.program)) return;
     const othersLeft = filters.length - (atOurs ? 1 : 0) + this.addon.listTcFilters(a.ifindex, a.direction === 'ingress' ? 'egress' : 'ingress').length;
     // Removing the qdisc removes every filter on it: only when ours was the last.
-    this.bpf.detachTc({ ...target, destroyQdisc: a.createdQdisc === true && othersLeft === 0 });
+    // The qdisc is one per interface, shared by both directions: it goes with
+    // the last of our filters on it, when we created it and nobody else is there.
+    const destroyQdisc = this.qdiscsCreated.has(a.ifindex) && othersLeft === 0;
+    this.bpf.detachTc({ ...target, destroyQdisc });
+    if (destroyQdisc) this.qdiscsCreated.delete(a.ifindex);
+  }
+
+  /** Lets go of an attachment but leaves it working (shutdown before an update). */
+  release(a: Attachment): void {
+    if (a.mode === 'tcx' && a.linkFd !== undefined) this.addon.closeFd(a.linkFd);
   }
 
   private isOurs(f: TcFilterInfo, program: string): boolean {
