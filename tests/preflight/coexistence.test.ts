@@ -38,10 +38,10 @@ const U32_AT_PRIO_1 = ['u32', 'match', 'u32', '0', '0', 'flowid', '1:1'];
 /** A classic-BPF cls_bpf filter at priority 2: a kind that cannot clash with ours. */
 const BPF_AT_PRIO_2 = ['bpf', 'bytecode', '1,6 0 0 4294967295,', 'flowid', '1:1'];
 
-function withFilters(...filters: Array<{ prio: number; spec: string[] }>): () => void {
-  for (const f of filters) inNode('tc', 'filter', 'add', 'dev', VETH, 'ingress', 'prio', String(f.prio), ...f.spec);
+function withFilters(...filters: Array<{ prio: number; spec: string[]; hook?: 'ingress' | 'egress' }>): () => void {
+  for (const f of filters) inNode('tc', 'filter', 'add', 'dev', VETH, f.hook ?? 'ingress', 'prio', String(f.prio), ...f.spec);
   return () => {
-    for (const f of filters) inNode('tc', 'filter', 'del', 'dev', VETH, 'ingress', 'prio', String(f.prio));
+    for (const f of filters) inNode('tc', 'filter', 'del', 'dev', VETH, f.hook ?? 'ingress', 'prio', String(f.prio));
   };
 }
 
@@ -76,7 +76,7 @@ test.serial('no other program: ours coexists trivially in both modes', (t) => {
   for (const mode of ['tc', 'tcx']) {
     const r = check(mode);
     t.is(r.code, 0, r.stdout + r.stderr);
-    t.regex(r.line('coexistence').detail, /^1 pod interface\(s\); other programs on them: none; /);
+    t.regex(r.line('coexistence').detail, /^2 hook\(s\) on 1 interface\(s\), 1 of them pod veths; other programs there: none; /);
   }
 });
 
@@ -86,12 +86,20 @@ test.serial('another classifier kind at priority 1: legacy TC fails and says why
   t.is(r.code, 1, r.stdout + r.stderr);
   t.deepEqual(r.line('coexistence'), {
     status: 'fail', name: 'coexistence',
-    detail: `1 pod interface(s); other programs on them: tc:u32 prio 1 on ${VETH}; legacy TC: priority 1 is taken by another classifier kind (tc:u32 prio 1 on ${VETH}), the kernel will refuse our cls_bpf filter there`,
+    detail: `2 hook(s) on 1 interface(s), 1 of them pod veths; other programs there: tc:u32 prio 1 on ${VETH} ingress; legacy TC: priority 1 is taken by another classifier kind (tc:u32 prio 1 on ${VETH} ingress), the kernel will refuse our cls_bpf filter there`,
     fix: 'use EBPF_ATTACH_MODE=tcx (kernel 6.6+), or move the other filter off priority 1',
   });
   const log = await agentLog('tc', /attaching failed/);
   // The kernel answers EINVAL ("filter kind does not match"); the attacher may say it first.
   t.regex(log, new RegExp(`ERROR attaching failed interface=${VETH} .*(priority 1|EINVAL)`));
+});
+
+test.serial('the egress hook counts too (tc_host_egress goes there): a u32 filter at priority 1 on egress fails legacy TC', (t) => {
+  t.teardown(withFilters({ prio: 1, spec: U32_AT_PRIO_1, hook: 'egress' }));
+  const r = check('tc');
+  t.is(r.code, 1, r.stdout + r.stderr);
+  t.is(r.line('coexistence').status, 'fail');
+  t.regex(r.line('coexistence').detail, new RegExp(`priority 1 is taken by another classifier kind \\(tc:u32 prio 1 on ${VETH} egress\\)`));
 });
 
 test.serial('the same filter in tcx mode: the check passes, lists it, and the agent attaches ahead of it', async (t) => {
@@ -104,7 +112,7 @@ test.serial('the same filter in tcx mode: the check passes, lists it, and the ag
   t.is(r.code, 0, r.stdout + r.stderr);
   t.deepEqual(r.line('coexistence'), {
     status: 'pass', name: 'coexistence',
-    detail: `1 pod interface(s); other programs on them: tc:u32 prio 1 on ${VETH}; tcx: ours runs first in the tcx chain and returns TCX_NEXT, legacy TC filters run after tcx`,
+    detail: `2 hook(s) on 1 interface(s), 1 of them pod veths; other programs there: tc:u32 prio 1 on ${VETH} ingress; tcx: ours runs first in the tcx chain and returns TCX_NEXT, legacy TC filters run after tcx`,
   });
   const log = await agentLog('tcx', new RegExp(`attached interface=${VETH}`));
   t.regex(log, new RegExp(`INFO  attached interface=${VETH} ifindex=\\d+ program=tc_pod_egress direction=ingress mode=tcx`));
@@ -116,7 +124,7 @@ test.serial('a cls_bpf filter at another priority: listed, legacy TC passes (our
   t.is(r.code, 0, r.stdout + r.stderr);
   t.deepEqual(r.line('coexistence'), {
     status: 'pass', name: 'coexistence',
-    detail: `1 pod interface(s); other programs on them: tc:bpf prio 2 on ${VETH}; legacy TC: ours is its own cls_bpf filter (handle 0x4b41, priority 1, runs first) returning TC_ACT_UNSPEC so later filters still run`,
+    detail: `2 hook(s) on 1 interface(s), 1 of them pod veths; other programs there: tc:bpf prio 2 on ${VETH} ingress; legacy TC: ours is its own cls_bpf filter (handle 0x4b41, priority 1, runs first) returning TC_ACT_UNSPEC so later filters still run`,
   });
 });
 
@@ -126,7 +134,7 @@ test.serial('a cls_bpf filter at priority 1: legacy TC warns that the order is n
   t.is(r.code, 0, 'a warning does not fail the check');
   t.deepEqual(r.line('coexistence'), {
     status: 'warn', name: 'coexistence',
-    detail: `1 pod interface(s); other programs on them: tc:bpf prio 1 on ${VETH}; legacy TC: tc:bpf prio 1 on ${VETH} share(s) priority 1 with ours, where the newest filter runs first: ours when it attaches, but if that filter is added again later it runs first and a terminal verdict (redirect, drop) there hides packets from us`,
+    detail: `2 hook(s) on 1 interface(s), 1 of them pod veths; other programs there: tc:bpf prio 1 on ${VETH} ingress; legacy TC: tc:bpf prio 1 on ${VETH} ingress share(s) priority 1 with ours, where the newest filter runs first: ours when it attaches, but if that filter is added again later it runs first and a terminal verdict (redirect, drop) there hides packets from us`,
     fix: 'use EBPF_ATTACH_MODE=tcx (kernel 6.6+) so ours runs ahead of every legacy TC filter',
   });
 });

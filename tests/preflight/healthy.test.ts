@@ -33,7 +33,7 @@ test('the healthy machine passes every check, one line each, and exits 0', (t) =
     ? `tcx (tcx links; auto: kernel ${kernel} has tcx (6.6+))`
     : `tc (legacy TC, clsact qdisc + cls_bpf; auto: kernel ${kernel} lacks tcx (6.6+))`);
   t.is(r.line('load_attach').detail, `programs verified, loaded and attached (${mode}) on a veth pair it created and removed`);
-  t.regex(r.line('coexistence').detail, /^\d+ pod interface\(s\); other programs on them: /);
+  t.regex(r.line('coexistence').detail, /^\d+ hook\(s\) on \d+ interface\(s\), \d+ of them pod veths; other programs there: /);
 });
 
 test('legacy TC mode also loads and attaches (EBPF_ATTACH_MODE=tc)', (t) => {

@@ -7,7 +7,7 @@ import { DEFAULT_OBJECT_PATH, loadAddon } from '../addon.js';
 import type { Config } from '../config/settings.js';
 import { BPF_FS_MAGIC, kernelHasTcx, resolveAttachMode } from '../lifecycle.js';
 import { Attacher, TC_HANDLE, TC_PRIORITY } from '../interfaces/attacher.js';
-import { isPodVeth } from '../interfaces/discovery.js';
+import { isPodVeth, planFor } from '../interfaces/discovery.js';
 
 export type Status = 'pass' | 'warn' | 'fail';
 export interface CheckResult {
@@ -170,20 +170,26 @@ function checkLoadAndAttach(config: Config, caps: bigint): CheckResult {
   }
 }
 
-/** Other programs on pod hooks (a CNI's) and whether ours coexists with them. */
+/**
+ * Other programs (a CNI's) on the hooks ours will use, found as discovery
+ * finds them, and whether ours coexists with them in the chosen attach mode.
+ */
 function checkCoexistence(config: Config): CheckResult {
   const name = 'coexistence';
   const addon = loadAddon();
   const mode = resolveAttachMode(config.attachMode);
   const uplinks = new Set(addon.defaultRouteIfindexes());
-  const pods = addon.listLinks().filter((l) => isPodVeth(l, uplinks));
+  const links = addon.listLinks();
+  const pods = links.filter((l) => isPodVeth(l, uplinks));
+  const hooks = links.flatMap((link) => planFor(link, uplinks).map((plan) => ({ link, plan })));
   const others = new Set<string>();
   const blocking = new Set<string>();
   const racing = new Set<string>();
-  for (const l of pods) {
-    for (const f of addon.listTcFilters(l.ifindex, 'ingress')) {
+  for (const { link: l, plan } of hooks) {
+    const where = `on ${l.name} ${plan.direction}`;
+    for (const f of addon.listTcFilters(l.ifindex, plan.direction)) {
       if (f.handle === TC_HANDLE && f.priority === TC_PRIORITY) continue;
-      const label = `tc:${f.kind ?? 'filter'}${f.name ? `/${f.name}` : ''}${f.directAction ? '(da)' : ''} prio ${f.priority} on ${l.name}`;
+      const label = `tc:${f.kind ?? 'filter'}${f.name ? `/${f.name}` : ''}${f.directAction ? '(da)' : ''} prio ${f.priority} ${where}`;
       others.add(label);
       // One priority holds one classifier kind: another kind at ours makes the
       // kernel refuse our filter; another cls_bpf there shares the slot, where
@@ -192,13 +198,13 @@ function checkCoexistence(config: Config): CheckResult {
       if (f.priority === TC_PRIORITY && f.kind !== 'bpf') blocking.add(label);
       else if (f.priority === TC_PRIORITY) racing.add(label);
     }
-    for (const id of addon.listTcxPrograms(l.ifindex, 'ingress')) {
+    for (const id of addon.listTcxPrograms(l.ifindex, plan.direction)) {
       const n = addon.programName(id);
-      if (n !== 'tc_pod_egress') others.add(`tcx:${n ?? id} on ${l.name}`);
+      if (n !== plan.program) others.add(`tcx:${n ?? id} ${where}`);
     }
   }
   const list = [...others].join(', ') || 'none';
-  const head = `${pods.length} pod interface(s); other programs on them: ${list}`;
+  const head = `${hooks.length} hook(s) on ${new Set(hooks.map((h) => h.link.ifindex)).size} interface(s), ${pods.length} of them pod veths; other programs there: ${list}`;
   if (mode === 'tcx') {
     return { name, status: 'pass', detail: `${head}; tcx: ours runs first in the tcx chain and returns TCX_NEXT, legacy TC filters run after tcx` };
   }
