@@ -5,6 +5,7 @@ import { release } from 'node:os';
 import { dirname } from 'node:path';
 import { DEFAULT_OBJECT_PATH, loadAddon } from '../addon.js';
 import type { Config } from '../config/settings.js';
+import type { TcFilterInfo } from '../native.js';
 import { BPF_FS_MAGIC, kernelHasTcx, resolveAttachMode } from '../lifecycle.js';
 import { Attacher, TC_HANDLE, TC_PRIORITY } from '../interfaces/attacher.js';
 import { isPodVeth, planFor } from '../interfaces/discovery.js';
@@ -185,9 +186,20 @@ function checkCoexistence(config: Config): CheckResult {
   const others = new Set<string>();
   const blocking = new Set<string>();
   const racing = new Set<string>();
+  const stillThere = (ifindex: number) => addon.listLinks().some((l) => l.ifindex === ifindex);
   for (const { link: l, plan } of hooks) {
     const where = `on ${l.name} ${plan.direction}`;
-    for (const f of addon.listTcFilters(l.ifindex, plan.direction)) {
+    let filters: TcFilterInfo[];
+    let tcx: number[];
+    try {
+      filters = addon.listTcFilters(l.ifindex, plan.direction);
+      tcx = addon.listTcxPrograms(l.ifindex, plan.direction);
+    } catch (err) {
+      // A pod's veth may vanish between the link dump and this look.
+      if (!stillThere(l.ifindex)) continue;
+      throw err;
+    }
+    for (const f of filters) {
       if (f.handle === TC_HANDLE && f.priority === TC_PRIORITY) continue;
       const label = `tc:${f.kind ?? 'filter'}${f.name ? `/${f.name}` : ''}${f.directAction ? '(da)' : ''} prio ${f.priority} ${where}`;
       others.add(label);
@@ -198,7 +210,7 @@ function checkCoexistence(config: Config): CheckResult {
       if (f.priority === TC_PRIORITY && f.kind !== 'bpf') blocking.add(label);
       else if (f.priority === TC_PRIORITY) racing.add(label);
     }
-    for (const id of addon.listTcxPrograms(l.ifindex, plan.direction)) {
+    for (const id of tcx) {
       const n = addon.programName(id);
       if (n !== plan.program) others.add(`tcx:${n ?? id} ${where}`);
     }
