@@ -26,7 +26,7 @@ const pair = (s: InjectStep) => ({ src_ip: s.src!, dst_ip: s.dst!, protocol: s.k
 /**
  * Injects right after a collection finished, so the whole burst lands in one
  * slot of the flow map, and returns the metrics of the collection that drains
- * it (read before the next one resets the gauges: the interval is 3 s).
+ * it (read before the next one resets the gauges: the interval is 2 s).
  */
 async function burst(agent: AgentProcess, link: RawLink, steps: InjectStep[]): Promise<Sample[]> {
   await agent.waitForCollections(1);
@@ -40,7 +40,7 @@ test.serial('map utilization, overflow flows, ip pairs batch size, active connec
   t.teardown(() => node.destroy());
   const link = await RawLink.create(node, 'a');
   t.teardown(() => link.destroy());
-  const agent = await AgentProcess.start(node, { EBPF_MAX_FLOWS: String(MAX_FLOWS), EBPF_COLLECTION_INTERVAL: '3s' });
+  const agent = await AgentProcess.start(node, { EBPF_MAX_FLOWS: String(MAX_FLOWS), EBPF_COLLECTION_INTERVAL: '2s' });
   t.teardown(() => agent.stop());
   await agent.waitReady();
   const start = await agent.samples();
@@ -83,7 +83,7 @@ test.serial('map utilization, overflow flows, ip pairs batch size, active connec
   // reached the hook is either in the series or in ringbuf_full.
   const before = await link.received();
   const collectionsBefore = await agent.collections();
-  const flood: InjectStep = { kind: 'udp', count: 150_000, src: '10.9.2.1', dst: '10.9.2.2', size: 0 };
+  const flood: InjectStep = { kind: 'udp', count: 60_000, src: '10.9.2.1', dst: '10.9.2.2', size: 0 };
   await link.inject([flood]);
   const slotsFilled = (await agent.collections()) - collectionsBefore + 1;
   await agent.waitForCollections(2);

@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { inNetns, run } from '../helpers/exec.js';
 import type { SimulatedNode } from '../helpers/topology.js';
 
+/** Locally administered, owned by no interface here. */
+const OTHER_HOST_MAC = '02:6b:61:00:00:01';
 const INJECT = join(dirname(fileURLToPath(import.meta.url)), 'inject.py');
 
 export type InjectKind = 'udp' | 'tcp' | 'non_ip' | 'other_l4' | 'truncated' | 'ext_limit';
@@ -30,7 +32,7 @@ export function l3Bytes(step: InjectStep): number {
 }
 
 export class RawLink {
-  private constructor(readonly node: SimulatedNode, readonly hostName: string, readonly netns: string, readonly hostMac: string) {}
+  private constructor(readonly node: SimulatedNode, readonly hostName: string, readonly netns: string) {}
 
   static async create(node: SimulatedNode, suffix: string): Promise<RawLink> {
     const netns = `${node.id}-raw${suffix}`;
@@ -46,13 +48,16 @@ export class RawLink {
       await run('ip', ['netns', 'del', netns], { allowFail: true });
       throw err;
     }
-    const { stdout } = await inNetns(node.netns, 'cat', [`/sys/class/net/${hostName}/address`]);
-    return new RawLink(node, hostName, netns, stdout.trim());
+    return new RawLink(node, hostName, netns);
   }
 
-  /** Sends the frames from the far end; they arrive on TC ingress of hostName. */
+  /**
+   * Sends the frames from the far end; they arrive on TC ingress of hostName.
+   * They are addressed to another host's MAC: the hook sees them all, and the
+   * node's IP stack drops them at once (PACKET_OTHERHOST) without answering.
+   */
   async inject(steps: readonly InjectStep[]): Promise<number> {
-    const { stdout } = await inNetns(this.netns, 'python3', [INJECT, 'eth0', this.hostMac], { input: JSON.stringify(steps) });
+    const { stdout } = await inNetns(this.netns, 'python3', [INJECT, 'eth0', OTHER_HOST_MAC], { input: JSON.stringify(steps) });
     return (JSON.parse(stdout) as { sent: number }).sent;
   }
 
