@@ -190,7 +190,9 @@ test.serial(`${PODS} pods created and deleted under traffic: every packet from $
       const appearedAt = await vethAppeared(monitor.output, pod.hostVeth);
       await sleep(appearedAt + ATTACH_BOUND_MS - Date.now());
       const child = sender!.child;
-      const exited = new Promise<number | null>((r) => child.once('exit', r));
+      const exited = child.exitCode !== null || child.signalCode !== null
+        ? Promise.resolve(child.exitCode)
+        : new Promise<number | null>((r) => child.once('exit', r));
       child.kill('SIGUSR2'); // `ip netns exec` execs: this is the sender itself
       const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
       const code = await exited;
