@@ -15,6 +15,13 @@ const ATTEMPTS = 'kubeadapt_bpf_load_attempts_total';
 const DURATION = 'kubeadapt_bpf_load_duration_seconds';
 const PROGRAMS = ['tc_pod_egress', 'tc_host_egress'];
 
+/** loadSeconds of every "BPF programs loaded" log line. */
+function loadedLines(output: string): number[] {
+  return output.split('\n').filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as { msg: string; loadSeconds?: number })
+    .filter((l) => l.msg === 'BPF programs loaded').map((l) => l.loadSeconds!);
+}
+
 test.serial('a good start: both programs loaded, one attempt, a duration within the start-up time', async (t) => {
   const node = await new SimulatedNode(51).create();
   t.teardown(() => node.destroy());
@@ -29,6 +36,7 @@ test.serial('a good start: both programs loaded, one attempt, a duration within 
   t.is(mustValue(s, ATTEMPTS), 1);
   const d = mustValue(s, DURATION);
   t.true(d > 0 && d < elapsed, `load took ${d} s of the ${elapsed} s until ready`);
+  t.deepEqual(loadedLines(agent.output()), [d], 'the gauge holds the duration the agent logged for its one load');
 });
 
 test.serial('a failed load: status 0 for every program, attempts grow with retries, recovery sets 1', async (t) => {
@@ -57,5 +65,5 @@ test.serial('a failed load: status 0 for every program, attempts grow with retri
   s = await agent.samples();
   for (const program of PROGRAMS) t.is(mustValue(s, STATUS, { program }), 1, `${program} loaded on retry`);
   t.is(mustValue(s, ATTEMPTS), 2);
-  t.true(mustValue(s, DURATION) > 0);
+  t.deepEqual(loadedLines(agent.output()), [mustValue(s, DURATION)], 'the duration of the load that succeeded');
 });
