@@ -77,7 +77,9 @@ export class AgentProcess {
   }
 
   async get(path: string): Promise<{ status: number; text: string }> {
-    const res = await fetch(`http://127.0.0.1:${this.port}${path}`);
+    // A request through the proxy can stall for good (seen under load, with no
+    // socket left open): a time limit turns that into an error callers retry.
+    const res = await fetch(`http://127.0.0.1:${this.port}${path}`, { signal: AbortSignal.timeout(5_000) });
     return { status: res.status, text: await res.text() };
   }
 
