@@ -17,7 +17,14 @@ export async function cleanup(config: Config, log: Logger): Promise<number> {
     for (const link of addon.listLinks()) {
       for (const direction of ['ingress', 'egress'] as const) {
         const target = { ifindex: link.ifindex, direction, handle: TC_HANDLE, priority: TC_PRIORITY };
-        if (probe.queryTc(target) === null) continue;
+        const id = probe.queryTc(target);
+        if (id === null) continue;
+        // A CNI's filter that happens to use our handle is not ours to delete.
+        const name = addon.programName(id);
+        if (name !== 'tc_pod_egress' && name !== 'tc_host_egress') {
+          log.warn('leaving a TC filter at our handle that is not ours', { interface: link.name, direction, program: name, programId: id });
+          continue;
+        }
         try {
           probe.detachTc({ ...target, destroyQdisc: false });
           log.info('removed our TC filter', { interface: link.name, direction });
