@@ -59,6 +59,17 @@ struct {
 	__type(value, struct pair_totals);
 } pair_totals SEC(".maps");
 
+/* key: ifindex (__u32) -> 1. The clsact qdiscs the agent created in legacy
+ * TC mode, pinned so a later agent or `cleanup` removes only those. Written
+ * and deleted by the agent only; the programs never touch it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, __u32);
+} tc_qdiscs SEC(".maps");
+
 /* Deltas of flows that did not fit into the active flow map (flow_record).
  * Submitted without a wake-up: the agent consumes it on its own timer, so a
  * full map never costs a context switch per packet. Size set by the loader. */

@@ -13,6 +13,11 @@ export async function cleanup(config: Config, log: Logger): Promise<number> {
   let failures = 0;
   // A throwaway object gives the addon's tc API a handle; it pins nothing.
   const probe = new addon.BpfObject({ objectPath: DEFAULT_OBJECT_PATH, maxFlows: 16, ringbufBytes: 4096 });
+  const pin = config.pinPath;
+  // The clsact qdiscs an agent created (pinned tc_qdiscs): removed once empty.
+  const keys = existsSync(pin) ? addon.pinnedMapKeys(join(pin, 'tc_qdiscs')) : null;
+  const createdQdiscs = new Set<number>();
+  for (let i = 0; keys && i + 4 <= keys.length; i += 4) createdQdiscs.add(keys.readUInt32LE(i));
   try {
     for (const link of addon.listLinks()) {
       for (const direction of ['ingress', 'egress'] as const) {
@@ -33,11 +38,15 @@ export async function cleanup(config: Config, log: Logger): Promise<number> {
           log.error('removing our TC filter failed', { interface: link.name, direction, err });
         }
       }
+      const empty = addon.listTcFilters(link.ifindex, 'ingress').length + addon.listTcFilters(link.ifindex, 'egress').length === 0;
+      if (createdQdiscs.has(link.ifindex) && empty) {
+        probe.detachTc({ ifindex: link.ifindex, direction: 'ingress', handle: TC_HANDLE, priority: TC_PRIORITY, destroyQdisc: true });
+        log.info('removed the clsact qdisc we created', { interface: link.name });
+      }
     }
   } finally {
     probe.close();
   }
-  const pin = config.pinPath;
   if (existsSync(pin)) {
     if (statfsSync(pin).type !== BPF_FS_MAGIC) {
       log.error('refusing to remove a pin path that is not on bpffs', { pinPath: pin });

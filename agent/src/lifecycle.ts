@@ -13,6 +13,7 @@ import { Collector } from './collector/collector.js';
 import { Attacher, type AttachMode } from './interfaces/attacher.js';
 import { InterfaceDiscovery } from './interfaces/discovery.js';
 import { resolvePodCgroup } from './interfaces/cgroup.js';
+import { QdiscRegistry } from './interfaces/qdiscs.js';
 import { daemonSetFromEnv, daemonSetGone } from './kubernetes/daemonset.js';
 import { logPreflight } from './preflight/startup.js';
 
@@ -138,7 +139,8 @@ export class Agent {
     if (restored) this.log.info('counters continue from the pinned ledger', { pairs: restored });
     const linkPins = join(this.config.pinPath, 'links');
     mkdirSync(linkPins, { recursive: true });
-    const discovery = new InterfaceDiscovery(addon, new Attacher(addon, bpf, mode, linkPins), this.log, {
+    const qdiscs = await new QdiscRegistry(bpf).load();
+    const discovery = new InterfaceDiscovery(addon, new Attacher(addon, bpf, mode, linkPins, qdiscs), this.log, {
       onAttachError: (link, err) => {
         this.metrics.collectorErrors.inc({ type: 'attach' });
         this.log.error('attaching failed', { interface: link.name, ifindex: link.ifindex, err });

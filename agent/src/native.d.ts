@@ -151,6 +151,8 @@ export interface NativeAddon extends BenchExports {
   /** tcx program ids in run order; [] before kernel 6.6. */
   listTcxPrograms(ifindex: number, direction: Direction): number[];
   programName(id: number): string | null;
+  /** Every key of the map pinned at path; null when nothing is pinned there. */
+  pinnedMapKeys(path: string): Buffer | null;
   /** Interfaces that carry a default route (IPv4 or IPv6, main table). */
   defaultRouteIfindexes(): number[];
   /** ifindex of the tcx link pinned at path (0: its device is gone); null when none is pinned. */

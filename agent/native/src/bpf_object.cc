@@ -15,7 +15,7 @@ namespace ebpf_agent {
 namespace {
 
 const char* const kPinnedMaps[] = {"connection_flows", "connection_flows_1", "flow_control",
-                                   "overflow_events", "agent_stats", "pair_totals"};
+                                   "overflow_events", "agent_stats", "pair_totals", "tc_qdiscs"};
 
 // Writes a `const volatile` global of .rodata before load; the verifier then
 // sees it as a constant and prunes the branches it disables.

@@ -4,6 +4,8 @@
 // record that says which slot is live and which transaction is in flight.
 #include <bpf/bpf.h>
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -233,6 +235,36 @@ Napi::Value BpfObject::WaitForProgramsAsync(const Napi::CallbackInfo& info) {
   Napi::Promise p = w->Promise();
   w->Queue();
   return p;
+}
+
+}  // namespace ebpf_agent
+
+namespace ebpf_agent {
+
+// pinnedMapKeys(path) -> Buffer of every key of the map pinned at path (null
+// when nothing is pinned there): `cleanup` reads pinned state without loading
+// an object whose map sizes might not match.
+Napi::Value PinnedMapKeys(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>();
+  int fd = bpf_obj_get(path.c_str());
+  if (fd < 0) return env.Null();
+  bpf_map_info mi{};
+  uint32_t len = sizeof(mi);
+  if (bpf_obj_get_info_by_fd(fd, &mi, &len)) {
+    int e = errno;
+    close(fd);
+    throw ErrnoError(env, e, "reading map info of " + path);
+  }
+  std::vector<uint8_t> keys, key(mi.key_size), next(mi.key_size);
+  const void* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, next.data()) == 0) {
+    keys.insert(keys.end(), next.begin(), next.end());
+    key = next;
+    prev = key.data();
+  }
+  close(fd);
+  return Napi::Buffer<uint8_t>::Copy(env, keys.data(), keys.size());
 }
 
 }  // namespace ebpf_agent

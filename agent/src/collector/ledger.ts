@@ -150,6 +150,9 @@ export class Ledger {
       deltas = aggregateDrained(Buffer.alloc(0), overflowRecords);
     }
     const applied = this.apply(deltas, ctl.txnEpoch);
+    // Failpoint for the restart tests: die where a crash hurts most, after the
+    // ledger has the deltas and before the slot or ring is released.
+    if (applied.size > 0 && process.env.EBPF_FAILPOINT === 'ledger-after-apply') process.kill(process.pid, 'SIGKILL');
     if (ctl.txnKind === TXN_SLOT) {
       this.bpf.deleteKeys(idle, idleKeys);
     } else {

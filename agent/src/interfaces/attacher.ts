@@ -8,6 +8,7 @@
 // TCX_NEXT, so whatever runs after it decides exactly as it would alone.
 import { rmSync } from 'node:fs';
 import type { BpfObject, Direction, NativeAddon, TcFilterInfo } from '../native.js';
+import type { QdiscRegistry } from './qdiscs.js';
 
 export type AttachMode = 'tcx' | 'tc';
 
@@ -41,15 +42,17 @@ const hex = (n: number) => `0x${n.toString(16)}`;
 
 export class Attacher {
   private ids: Map<string, number | undefined> | undefined;
-  /** Interfaces whose clsact qdisc this process created. */
-  private readonly qdiscsCreated = new Set<number>();
 
-  /** linkPinDir: tcx links are pinned there, so they outlive the process (restarts, rolling updates). */
+  /**
+   * linkPinDir: tcx links are pinned there, so they outlive the process
+   * (restarts, rolling updates). qdiscs: the clsact qdiscs an agent created.
+   */
   constructor(
     private readonly addon: NativeAddon,
     private readonly bpf: BpfObject,
     readonly mode: AttachMode,
     private readonly linkPinDir?: string,
+    readonly qdiscs?: QdiscRegistry,
   ) {}
 
   private linkPin(ifindex: number, direction: Direction): string | undefined {
@@ -92,7 +95,7 @@ export class Attacher {
     const behindOthers = atOurs !== undefined && filters.indexOf(atOurs) > 0;
     if (behindOthers) this.bpf.detachTc({ ...target, destroyQdisc: false });
     const { createdQdisc } = this.bpf.attachTc({ ...target, program, replace: atOurs !== undefined && !behindOthers });
-    if (createdQdisc) this.qdiscsCreated.add(ifindex);
+    if (createdQdisc) this.qdiscs?.add(ifindex);
     return this.checkHead({ ...base, createdQdisc, runsBefore: [] }, where);
   }
 
@@ -142,9 +145,9 @@ export class Attacher {
     // Removing the qdisc removes every filter on it: only when ours was the last.
     // The qdisc is one per interface, shared by both directions: it goes with
     // the last of our filters on it, when we created it and nobody else is there.
-    const destroyQdisc = this.qdiscsCreated.has(a.ifindex) && othersLeft === 0;
+    const destroyQdisc = (this.qdiscs?.has(a.ifindex) ?? false) && othersLeft === 0;
     this.bpf.detachTc({ ...target, destroyQdisc });
-    if (destroyQdisc) this.qdiscsCreated.delete(a.ifindex);
+    if (destroyQdisc) this.qdiscs?.delete(a.ifindex);
   }
 
   /** Lets go of an attachment but leaves it working (shutdown before an update). */

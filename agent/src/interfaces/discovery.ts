@@ -45,7 +45,7 @@ const hookKey = (ifindex: number, direction: Direction) => `${ifindex}/${directi
 export class InterfaceDiscovery {
   private readonly attached = new Map<string, Attachment>();
   private monitor: { close(): void } | undefined;
-  private pending: NodeJS.Timeout | undefined;
+  private pending: NodeJS.Immediate | undefined;
 
   constructor(
     private readonly addon: NativeAddon,
@@ -61,13 +61,17 @@ export class InterfaceDiscovery {
     this.sync();
   }
 
-  /** Bursts of link events (a pod start makes several) become one relist. */
+  /**
+   * Bursts of link events (a pod start makes several) become one relist, on
+   * the next turn of the event loop: a delay here is time a new pod's first
+   * packets go uncounted (tests/e2e/churn measured the attach latency).
+   */
   private scheduleSync(): void {
     if (this.pending) return;
-    this.pending = setTimeout(() => {
+    this.pending = setImmediate(() => {
       this.pending = undefined;
       this.sync();
-    }, 20);
+    });
   }
 
   sync(): void {
@@ -102,6 +106,7 @@ export class InterfaceDiscovery {
       }
     }
     this.sweepLinkPins(present);
+    this.attacher.qdiscs?.forgetAllBut(new Set(present.keys()));
     this.events.onChange(new Set([...this.attached.values()].map((a) => a.ifindex)).size);
   }
 
@@ -129,7 +134,7 @@ export class InterfaceDiscovery {
    * rolling update follows); otherwise take every program off again.
    */
   stop(keep = false): void {
-    if (this.pending) clearTimeout(this.pending);
+    if (this.pending) clearImmediate(this.pending);
     this.pending = undefined;
     this.monitor?.close();
     this.monitor = undefined;

@@ -42,7 +42,7 @@ export class AgentProcess {
   ) {}
 
   /** listenPort: the 127.0.0.1 port in the caller's namespace (0 picks a free one). */
-  static async start(node: SimulatedNode, env: Record<string, string> = {}, listenPort = 0): Promise<AgentProcess> {
+  static async start(node: SimulatedNode, env: Record<string, string> = {}, listenPort = 0, waitLive = true): Promise<AgentProcess> {
     const pinPath = env.EBPF_BPF_PIN_PATH ?? `/sys/fs/bpf/${node.id}`;
     const agentEnv = {
       ...process.env,
@@ -64,7 +64,7 @@ export class AgentProcess {
     const port = Number(/^ready (\d+)/m.exec(proxy.output())![1]);
     const agent = new AgentProcess(node, child, proxy.child, port, pinPath, output);
     try {
-      await agent.waitLive();
+      if (waitLive) await agent.waitLive();
     } catch (err) {
       await agent.stop();
       throw err;
@@ -76,10 +76,14 @@ export class AgentProcess {
     return this.agent.pid!;
   }
 
+  /** null while the agent runs. */
+  exitCode(): number | null {
+    return this.agent.exitCode ?? (this.agent.signalCode ? 128 : null);
+  }
+
   async get(path: string): Promise<{ status: number; text: string }> {
-    // A request through the proxy can stall for good (seen under load, with no
-    // socket left open): a time limit turns that into an error callers retry.
-    const res = await fetch(`http://127.0.0.1:${this.port}${path}`, { signal: AbortSignal.timeout(5_000) });
+    // A stuck proxy or agent fails the test with a clear error, not a hang.
+    const res = await fetch(`http://127.0.0.1:${this.port}${path}`, { signal: AbortSignal.timeout(10_000) });
     return { status: res.status, text: await res.text() };
   }
 
@@ -104,7 +108,7 @@ export class AgentProcess {
     while (Date.now() < until) {
       const r = await this.get(path).catch(() => ({ status: 0, text: '' }));
       if (r.status === 200) return;
-      if (this.agent.exitCode !== null) throw new Error(`agent exited ${this.agent.exitCode}: ${this.output()}`);
+      if (this.exitCode() !== null) throw new Error(`agent exited (${this.agent.exitCode ?? this.agent.signalCode}): ${this.output()}`);
       await sleep(100);
     }
     throw new Error(`agent: no 200 from ${path} after ${timeoutMs} ms: ${this.output()}`);
