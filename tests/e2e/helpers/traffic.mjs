@@ -33,6 +33,12 @@ if (mode === 'serve') {
     await new Promise((resolve, reject) => udp.send(payload, port, to, (err) => (err ? reject(err) : resolve())));
   }
   udp.close();
+  // --udp-flows=N: N more UDP connections (each its own source port), one datagram each.
+  for (let f = 0; f < Number(opts['udp-flows'] ?? 0); f++) {
+    const s = createSocket(family);
+    await new Promise((resolve, reject) => s.send(payload, port, to, (err) => (err ? reject(err) : resolve())));
+    await new Promise((resolve) => s.close(resolve));
+  }
   if (tcpBytes > 0) {
     await new Promise((resolve, reject) => {
       const s = connect({ host: to, port, ...(opts.from ? { localAddress: opts.from } : {}) }, () => {
