@@ -52,7 +52,10 @@ export async function coexist(t: ExecutionContext, c: CoexistCase): Promise<void
     } else s.standIn.detachTcx(linkPin!);
   }
 
-  let agent = await AgentProcess.start(s.node, { EBPF_ATTACH_MODE: c.mode });
+  // Where the stand-in gets ahead of ours, the restart below is a rolling
+  // update: the agent leaves its program on the hook for the next one.
+  const env = { EBPF_ATTACH_MODE: c.mode, ...(c.standIn === 'after-agent' ? { EBPF_ON_SHUTDOWN: 'keep' } : {}) };
+  let agent = await AgentProcess.start(s.node, env);
   t.teardown(() => agent.stop());
   await agent.waitReady();
   if (c.standIn === 'after-agent') await attachStandIn();
@@ -66,9 +69,11 @@ export async function coexist(t: ExecutionContext, c: CoexistCase): Promise<void
   await checkRound(t, s, agent, alone, oursFirst);
 
   if (!oursFirst) {
-    // A restarted agent (the DaemonSet's next pod) puts ours back at the head.
+    // A rolling update keeps ours where it was, behind the stand-in; the next
+    // agent finds it there and puts it back at the head.
     await agent.stop();
-    agent = await AgentProcess.start(s.node, { EBPF_ATTACH_MODE: c.mode });
+    t.deepEqual(shape(await ingressChain(s.node, dev)), expectedOrder(c, false), 'SIGTERM with keep leaves ours on the hook');
+    agent = await AgentProcess.start(s.node, env);
     await agent.waitReady();
     t.deepEqual(shape(await ingressChain(s.node, dev)), expectedOrder(c, true), 'after a restart ours runs first');
     await checkRound(t, s, agent, alone, true);
