@@ -80,3 +80,14 @@ test('--help lists every setting with its environment variable and flag', (t) =>
     t.true(r.stdout.includes(s.flag), s.flag);
   }
 });
+
+test('the pods cgroup is found on a cgroup v2 mount, its level counted from the real root', async (t) => {
+  const { resolvePodCgroup, cgroup2Mounts } = await import('../../agent/src/interfaces/cgroup.js');
+  const mounts = cgroup2Mounts('36 25 0:30 /../../.. /host/sys/fs/cgroup ro,nosuid - cgroup2 cgroup2 rw\n40 25 0:31 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n');
+  t.deepEqual(mounts, [{ root: '/../../..', mountPoint: '/host/sys/fs/cgroup' }, { root: '/', mountPoint: '/sys/fs/cgroup' }]);
+  const real = cgroup2Mounts().find((m) => m.root === '/');
+  if (!real) return t.fail('no cgroup v2 mount on this machine');
+  const found = resolvePodCgroup(real.mountPoint, [real]);
+  t.is(found?.level, 0, 'the root itself is level 0');
+  t.is(resolvePodCgroup('/nonexistent/kubepods', [real]), undefined);
+});

@@ -92,7 +92,7 @@ test('defaults: the names, labels and port the published README and scrape confi
   });
 });
 
-test('defaults: least privilege: capabilities only, read-only root, RuntimeDefault seccomp, bpffs and /tmp only', async (t) => {
+test('defaults: least privilege: capabilities only, read-only root, RuntimeDefault seccomp, bpffs, /tmp and the cgroup tree read-only only', async (t) => {
   const ds = find(await render(), 'DaemonSet');
   const pod = ds.spec.template.spec;
   const expected = {
@@ -105,10 +105,12 @@ test('defaults: least privilege: capabilities only, read-only root, RuntimeDefau
   t.deepEqual(pod.volumes, [
     { name: 'bpffs', hostPath: { path: '/sys/fs/bpf', type: 'DirectoryOrCreate' } },
     { name: 'tmp', emptyDir: {} },
+    { name: 'cgroup', hostPath: { path: '/sys/fs/cgroup', type: 'Directory' } },
   ]);
   t.deepEqual(agentOf(ds).volumeMounts, [
     { name: 'bpffs', mountPath: '/sys/fs/bpf', mountPropagation: 'HostToContainer' },
     { name: 'tmp', mountPath: '/tmp' },
+    { name: 'cgroup', mountPath: '/host/sys/fs/cgroup', readOnly: true },
   ]);
   t.like(pod.initContainers[0], { name: 'preflight', image: agentOf(ds).image, args: ['check'] });
 });

@@ -3,7 +3,7 @@
 // only when its socket's cgroup is below it: a hostNetwork pod, not a host
 // system process. The program compares cgroup ids at a fixed ancestor level.
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 
 export interface PodCgroup {
   path: string;
@@ -19,7 +19,9 @@ interface Cgroup2Mount {
   mountPoint: string;
 }
 
-const segments = (p: string) => p.split('/').filter(Boolean).length;
+// Mount roots are shown relative to the reader's cgroup namespace: a host
+// tree mounted into a container reads "/../../..", which is the real root.
+const segments = (p: string) => posix.normalize(p).split('/').filter((s) => s && s !== '..').length;
 
 export function cgroup2Mounts(mountinfo = readFileSync('/proc/self/mountinfo', 'utf8')): Cgroup2Mount[] {
   const out: Cgroup2Mount[] = [];

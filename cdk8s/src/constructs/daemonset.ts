@@ -83,13 +83,16 @@ export class AgentDaemonSet extends Construct {
                 { name: 'profiling', containerPort: num(config('profilingPort').$ref), protocol: 'TCP' },
               ],
               securityContext,
-              volumeMounts: [bpffsMount, { name: 'tmp', mountPath: '/tmp' }],
+              // The host's cgroup v2 tree, read-only: in netns filter mode default the
+              // agent finds kubepods there to tell hostNetwork pods from host processes.
+              volumeMounts: [bpffsMount, { name: 'tmp', mountPath: '/tmp' }, { name: 'cgroup', mountPath: '/host/sys/fs/cgroup', readOnly: true }],
               livenessProbe: probe(props.livenessPath ?? '/health/live', 30, 30),
               readinessProbe: probe(props.readinessPath ?? '/health/ready', 10, 10),
             }],
             volumes: [
               { name: 'bpffs', hostPath: { path: BPFFS_PATH, type: 'DirectoryOrCreate' } },
               { name: 'tmp', emptyDir: {} },
+              { name: 'cgroup', hostPath: { path: '/sys/fs/cgroup', type: 'Directory' } },
             ],
           },
         },
@@ -117,8 +120,8 @@ export class AgentDaemonSet extends Construct {
       [`${pod}.topologySpreadConstraints`]: withValue(V.topologySpreadConstraints.$ref),
       ...containerFields(agent, true),
       ...containerFields(preflight, false),
-      [`${agent}.volumeMounts.2`]: appendList(V.extraVolumeMounts.$ref),
-      [`${pod}.volumes.2`]: appendList(V.extraVolumes.$ref),
+      [`${agent}.volumeMounts.3`]: appendList(V.extraVolumeMounts.$ref),
+      [`${pod}.volumes.3`]: appendList(V.extraVolumes.$ref),
     });
     chart.keyIf(this.daemonSet, `${pod}.priorityClassName`, V.priorityClassName.$ref);
     chart.keyIf(this.daemonSet, `${pod}.initContainers`, V.preflight.enabled.$ref);
