@@ -21,7 +21,7 @@ interface Cgroup2Mount {
 
 // Mount roots are shown relative to the reader's cgroup namespace: a host
 // tree mounted into a container reads "/../../..", which is the real root.
-const segments = (p: string) => posix.normalize(p).split('/').filter((s) => s && s !== '..').length;
+const segments = (p: string) => posix.normalize(p).split('/').filter((s) => s && s !== '..' && s !== '.').length;
 
 export function cgroup2Mounts(mountinfo = readFileSync('/proc/self/mountinfo', 'utf8')): Cgroup2Mount[] {
   const out: Cgroup2Mount[] = [];
