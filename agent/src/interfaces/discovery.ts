@@ -98,7 +98,7 @@ export class InterfaceDiscovery {
       try {
         const a = this.attacher.attach(link.ifindex, link.name, plan.direction, plan.program);
         this.attached.set(key, a);
-        this.log.info('attached', { interface: link.name, ifindex: link.ifindex, program: plan.program, direction: plan.direction, mode: a.mode });
+        this.log.info('attached', { interface: link.name, ifindex: link.ifindex, program: plan.program, direction: plan.direction, mode: a.mode, runsBefore: a.runsBefore });
       } catch (err) {
         // A link deleted between the dump and the attach is not an error.
         if ((err as { code?: string }).code === 'ENODEV' || !this.addon.listLinks().some((l) => l.ifindex === link.ifindex)) continue;

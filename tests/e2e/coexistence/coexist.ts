@@ -65,6 +65,12 @@ export async function coexist(t: ExecutionContext, c: CoexistCase): Promise<void
   const chain = await ingressChain(s.node, dev);
   t.deepEqual(shape(chain), expectedOrder(c, oursFirst), 'the kernel runs the programs in this order');
   t.is(chain.find((h) => h.name === 'stand_in_cni')?.id, standInId, 'the stand-in program is the one the CNI attached');
+  if (c.standIn === 'before-agent') {
+    // The agent saw the CNI's program on the hook and says that ours runs before it.
+    const attached = agent.output().split('\n').filter((l) => l.includes('"attached"') && l.includes(dev) && l.includes('tc_pod_egress'));
+    t.is(attached.length, 1, 'one attach of ours on the pod veth');
+    t.regex(attached[0]!, /"runsBefore":\["stand_in_cni \(/, 'the log names the CNI program ours runs before');
+  }
 
   await checkRound(t, s, agent, alone, oursFirst);
 
