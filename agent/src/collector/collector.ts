@@ -40,9 +40,9 @@ export class Collector {
   private readonly ledger: Ledger;
   private readonly series = new Map<string, SeriesState>();
   private readonly lastStats = new Map<AgentStat, number>();
-  /** Pairs and connections the ring transactions applied since the last collection. */
-  private ringPairs = new Set<string>();
+  /** Connections the ring transactions applied since the last collection. */
   private ringConnections = new Map<string, Set<string>>();
+  private ringRecords = 0;
   collections = 0;
 
   constructor(
@@ -106,9 +106,9 @@ export class Collector {
   private onTxn(r: TxnResult): void {
     this.exportDeltas(r.deltas, this.now());
     if (r.kind !== 'ring') return;
+    this.ringRecords += r.overflowRecords.length;
     for (const d of r.overflowRecords) {
       const key = pairKey(d.src, d.dst, d.protocol);
-      this.ringPairs.add(key);
       let conns = this.ringConnections.get(key);
       if (!conns) this.ringConnections.set(key, (conns = new Set()));
       conns.add(`${d.srcPort}|${d.dstPort}`);
@@ -135,8 +135,10 @@ export class Collector {
       const active = new Map<string, number>();
       for (const [key, d] of slot?.deltas ?? []) active.set(key, d.connections);
       for (const [key, conns] of this.ringConnections) active.set(key, (active.get(key) ?? 0) + conns.size);
+      const drained = slot?.drainedFlows ?? 0;
+      this.metrics.overflowShare.set(this.ringRecords + drained ? this.ringRecords / (this.ringRecords + drained) : 0);
+      this.ringRecords = 0;
       this.ringConnections = new Map();
-      this.ringPairs = new Set();
       if (this.opts.dumpMaps && this.log.enabled('debug')) {
         for (const [key, d] of slot?.deltas ?? []) this.log.debug('pair drained', { pair: key, bytes: d.bytes, packets: d.packets, connections: d.connections });
       }

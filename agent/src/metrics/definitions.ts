@@ -73,6 +73,13 @@ export const METRICS = {
     labels: [],
     group: 'internal',
   },
+  overflowShare: {
+    name: 'kubeadapt_overflow_flow_ratio',
+    type: 'gauge',
+    help: 'Share (0 to 1) of the last interval\'s flow records that went through the overflow ring buffer instead of the flow map',
+    labels: [],
+    group: 'internal',
+  },
   ipPairsBatchSize: {
     name: 'kubeadapt_ip_pairs_batch_size',
     type: 'gauge',

@@ -155,6 +155,9 @@ function healthRow(): RowSpec {
       timeseries('Overflow flows/s', 'Flow records that went to the overflow ring buffer because the flow map was full.', 'ops', [
         { expr: `sum by (instance) (${rate(METRICS.overflowFlows, SCOPE, WINDOW)})`, legend: '{{instance}}' },
       ], 8),
+      timeseries('Share of flows through the ring buffer', 'Of the last interval\'s flow records, the share that went through the overflow ring buffer (0 to 1): above 0, raise config.maxFlows.', 'percentunit', [
+        { expr: `max by (instance) (${selector(METRICS.overflowShare, SCOPE)})`, legend: '{{instance}}' },
+      ], 8),
       timeseries('IP pairs per collection', 'IP pairs (source, destination, protocol) in the last collection batch.', 'short', [
         { expr: `sum by (instance) (${selector(METRICS.ipPairsBatchSize, SCOPE)})`, legend: '{{instance}}' },
       ], 8),
