@@ -150,7 +150,13 @@ export function readmeTemplate(): string {
   replace('Security Requirements', securitySection());
   replace('Exported Metrics', metricsSection());
   find('Uninstalling the Chart').body += UNINSTALL_NOTE;
-  find('Troubleshooting').body += TROUBLESHOOTING_EXTRA;
+  const troubleshooting = find('Troubleshooting');
+  // The kernel keeps 15 characters of a map name ("connection_flow"); -f lists
+  // the pinned paths, where the full name is.
+  troubleshooting.body = troubleshooting.body.replace(
+    'sudo bpftool map list | grep connection_flows',
+    'sudo bpftool -f map list | grep connection_flows   # -f: pinned paths; map names are cut to 15 characters',
+  ) + TROUBLESHOOTING_EXTRA;
   const install = secs.indexOf(find('Installing the Chart'));
   secs.splice(install + 1, 0, ...sections(MANIFESTS).slice(1));
   const uninstall = secs.indexOf(find('Uninstalling the Chart'));
