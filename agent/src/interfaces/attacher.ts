@@ -36,6 +36,8 @@ export interface HookOrder {
   ahead: string[];
   /** Programs that run after ours. */
   behind: string[];
+  /** tc: our filter is not on the hook any more (someone deleted it or its qdisc). */
+  missing?: boolean;
 }
 
 const hex = (n: number) => `0x${n.toString(16)}`;
@@ -123,8 +125,24 @@ export class Attacher {
     const at = filters.findIndex((f) => f.priority === TC_PRIORITY && f.handle === TC_HANDLE);
     // Filters of our hook that are not ours are ahead when ours is missing.
     const describe = (f: TcFilterInfo) => this.describe(f);
-    if (at < 0) return { ahead: filters.map(describe), behind: [] };
+    if (at < 0) return { ahead: filters.map(describe), behind: [], missing: true };
     return { ahead: filters.slice(0, at).map(describe), behind: filters.slice(at + 1).map(describe) };
+  }
+
+  /**
+   * Puts ours back at the head when another program got ahead of it since we
+   * attached (a CNI attaching to a new pod's veth after us: in legacy TC the
+   * newest filter of a priority runs first, in tcx a BPF_F_BEFORE link goes
+   * first), or back on the hook when our filter was deleted. Returns the new
+   * attachment and what was ahead, or null when ours is still first.
+   */
+  reassertHead(a: Attachment): { attachment: Attachment; wasBehind: string[] } | null {
+    const { ahead, missing } = this.order(a);
+    if (ahead.length === 0 && !missing) return null;
+    // tc: attach() finds ours behind another filter and adds it again at the
+    // head. tcx: a program is linked to a hook once, so the old link goes first.
+    if (a.mode === 'tcx') this.detach(a);
+    return { attachment: this.attach(a.ifindex, a.name, a.direction, a.program), wasBehind: ahead };
   }
 
   /** gone: the interface vanished with its hooks, only release our handles. */

@@ -40,12 +40,16 @@ export interface DiscoveryEvents {
   onChange(attachedInterfaces: number): void;
 }
 
+/** How often ours is checked to still run first on every hook: one netlink dump or bpf query per hook. */
+const KEEP_FIRST_INTERVAL_MS = 1000;
+
 const hookKey = (ifindex: number, direction: Direction) => `${ifindex}/${direction}`;
 
 export class InterfaceDiscovery {
   private readonly attached = new Map<string, Attachment>();
   private monitor: { close(): void } | undefined;
   private pending: NodeJS.Immediate | undefined;
+  private orderCheck: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly addon: NativeAddon,
@@ -59,6 +63,29 @@ export class InterfaceDiscovery {
   start(): void {
     this.monitor = new this.addon.LinkMonitor(() => this.scheduleSync());
     this.sync();
+    this.orderCheck = setInterval(() => this.keepFirst(), KEEP_FIRST_INTERVAL_MS);
+    this.orderCheck.unref();
+  }
+
+  /**
+   * A CNI that attaches to a hook after us runs before ours and, with a
+   * verdict for every packet, hides the pod's traffic from us: put ours back
+   * at the head (docs/coexistence.md).
+   */
+  keepFirst(): void {
+    for (const [key, a] of this.attached) {
+      try {
+        const moved = this.attacher.reassertHead(a);
+        if (!moved) continue;
+        this.attached.set(key, moved.attachment);
+        this.log.warn('moved ours back to the head of the hook', { interface: a.name, ifindex: a.ifindex, direction: a.direction, wasBehind: moved.wasBehind, runsBefore: moved.attachment.runsBefore });
+      } catch (err) {
+        // Off the hook now: the next sync attaches it again and reports a failure.
+        this.attached.delete(key);
+        this.log.warn('moving ours back to the head failed', { interface: a.name, ifindex: a.ifindex, direction: a.direction, err });
+        this.scheduleSync();
+      }
+    }
   }
 
   /**
@@ -134,6 +161,8 @@ export class InterfaceDiscovery {
    * rolling update follows); otherwise take every program off again.
    */
   stop(keep = false): void {
+    if (this.orderCheck) clearInterval(this.orderCheck);
+    this.orderCheck = undefined;
     if (this.pending) clearImmediate(this.pending);
     this.pending = undefined;
     this.monitor?.close();

@@ -3,8 +3,9 @@
 // before it, then after our agent is gone. The kernel decides the order; each
 // step asserts the order it produced, the stand-in's effects, and our counts.
 import type { ExecutionContext } from 'ava';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { AgentProcess } from '../helpers/agent-process.js';
-import { pairKey, type Counts } from '../helpers/topology.js';
+import { pairKey } from '../helpers/topology.js';
 import { STAND_IN_HANDLE, STAND_IN_PRIORITY, ingressChain, inNode, type HookEntry } from './stand-in.js';
 import { EXPECTED_EFFECTS, ROUND, buildScene, cleanupAgent, diffPairs, effectsOfRound, minusPairs, sent, type Scene } from './scenario.js';
 
@@ -52,18 +53,25 @@ export async function coexist(t: ExecutionContext, c: CoexistCase): Promise<void
     } else s.standIn.detachTcx(linkPin!);
   }
 
-  // Where the stand-in gets ahead of ours, the restart below is a rolling
-  // update: the agent leaves its program on the hook for the next one.
+  // A run with the stand-in arriving later ends in a rolling update: the
+  // agent leaves its program on the hook for the next one.
   const env = { EBPF_ATTACH_MODE: c.mode, ...(c.standIn === 'after-agent' ? { EBPF_ON_SHUTDOWN: 'keep' } : {}) };
   let agent = await AgentProcess.start(s.node, env);
   t.teardown(() => agent.stop());
   await agent.waitReady();
-  if (c.standIn === 'after-agent') await attachStandIn();
-
-  // Legacy TC runs the newest filter of a priority first; tcx puts a BPF_F_BEFORE link at the head.
-  const oursFirst = c.standIn === 'before-agent' || c.position === 'tail';
+  const detachStandIn = async () => (c.mode === 'tc' ? s.standIn.detachTc(dev) : s.standIn.detachTcx(linkPin!));
+  // Legacy TC runs the newest filter of a priority first; tcx runs a BPF_F_BEFORE link first.
+  const getsAhead = c.standIn === 'after-agent' && c.position !== 'tail';
+  if (c.standIn === 'after-agent') {
+    await attachStandIn();
+    if (getsAhead) {
+      // The agent checks every second that ours runs first and moves it back to the head.
+      await waitForChain(s, dev, expectedOrder(c, true), 5_000);
+      t.regex(agent.output(), /"moved ours back to the head of the hook".*"wasBehind":\["stand_in_cni \(/, 'the agent says what it found ahead of ours');
+    }
+  }
   const chain = await ingressChain(s.node, dev);
-  t.deepEqual(shape(chain), expectedOrder(c, oursFirst), 'the kernel runs the programs in this order');
+  t.deepEqual(shape(chain), expectedOrder(c, true), 'the kernel runs ours first');
   t.is(chain.find((h) => h.name === 'stand_in_cni')?.id, standInId, 'the stand-in program is the one the CNI attached');
   if (c.standIn === 'before-agent') {
     // The agent saw the CNI's program on the hook and says that ours runs before it.
@@ -72,17 +80,21 @@ export async function coexist(t: ExecutionContext, c: CoexistCase): Promise<void
     t.regex(attached[0]!, /"runsBefore":\["stand_in_cni \(/, 'the log names the CNI program ours runs before');
   }
 
-  await checkRound(t, s, agent, alone, oursFirst);
+  await checkRound(t, s, agent, alone);
 
-  if (!oursFirst) {
-    // A rolling update keeps ours where it was, behind the stand-in; the next
-    // agent finds it there and puts it back at the head.
+  if (c.standIn === 'after-agent') {
+    // Rolling update: ours stays on the hook; while no agent runs, the CNI
+    // attaches its program again (ahead of ours, or appended behind it); the
+    // next agent finds ours where it is and puts it first when it is not.
     await agent.stop();
-    t.deepEqual(shape(await ingressChain(s.node, dev)), expectedOrder(c, false), 'SIGTERM with keep leaves ours on the hook');
+    t.deepEqual(shape(await ingressChain(s.node, dev)), expectedOrder(c, true), 'SIGTERM with keep leaves ours on the hook');
+    await detachStandIn();
+    await attachStandIn();
+    t.deepEqual(shape(await ingressChain(s.node, dev)), expectedOrder(c, !getsAhead), 'the CNI program attached again meanwhile');
     agent = await AgentProcess.start(s.node, env);
     await agent.waitReady();
-    t.deepEqual(shape(await ingressChain(s.node, dev)), expectedOrder(c, true), 'after a restart ours runs first');
-    await checkRound(t, s, agent, alone, true);
+    t.deepEqual(shape(await ingressChain(s.node, dev)), expectedOrder(c, true), 'the next agent runs ours first');
+    await checkRound(t, s, agent, alone);
   }
 
   // Stop and uninstall: only ours goes; the stand-in, its handle, program and qdisc stay.
@@ -99,24 +111,26 @@ export async function coexist(t: ExecutionContext, c: CoexistCase): Promise<void
   t.deepEqual(await effectsOfRound(s), alone, 'and the stand-in still behaves as it did alone');
 }
 
-/** One round with our agent on the hook: the stand-in's effects are the baseline's, our counts are exact. */
-async function checkRound(t: ExecutionContext, s: Scene, agent: AgentProcess, alone: Record<string, number>, oursFirst: boolean): Promise<void> {
+/** One round with our agent first on the hook: the stand-in's effects are the baseline's, our counts are exact. */
+async function checkRound(t: ExecutionContext, s: Scene, agent: AgentProcess, alone: Record<string, number>): Promise<void> {
   const before = await agent.traffic();
   const tx0 = await sent(s);
   t.deepEqual(await effectsOfRound(s), alone, 'with our agent on the hook the stand-in does exactly what it did alone');
   await agent.waitForCollections(2);
   const oracle = minusPairs(await sent(s), tx0);
   const counted = minusPairs(await agent.traffic(), before);
-  if (oursFirst) {
-    // Ours sees every packet that left the pod, including those the stand-in then drops or redirects.
-    t.deepEqual(diffPairs(counted, oracle), []);
-    const udp6 = counted.get(pairKey(s.a.ipv6, s.c.ipv6, 'udp'));
-    t.is(udp6?.packets, ROUND.plain6 + ROUND.drop6, 'A->C UDP/IPv6: the plain packets and the dropped ones');
-    t.is(counted.get(pairKey(s.a.ipv4, s.b.ipv4, 'udp')), undefined, 'redirected packets count under the pair A sent them to');
-  } else {
-    // The stand-in ends every packet of A's with a verdict before ours runs: ours sees none of them.
-    const notFromA = new Map<string, Counts>([...oracle].filter(([k]) => !k.startsWith(`${s.a.ipv4}|`) && !k.startsWith(`${s.a.ipv6}|`)));
-    t.true(notFromA.size > 0 && notFromA.size < oracle.size, 'A and the others both sent');
-    t.deepEqual(diffPairs(counted, notFromA), []);
+  // Ours sees every packet that left the pod, including those the stand-in then drops or redirects.
+  t.deepEqual(diffPairs(counted, oracle), []);
+  const udp6 = counted.get(pairKey(s.a.ipv6, s.c.ipv6, 'udp'));
+  t.is(udp6?.packets, ROUND.plain6 + ROUND.drop6, 'A->C UDP/IPv6: the plain packets and the dropped ones');
+  t.is(counted.get(pairKey(s.a.ipv4, s.b.ipv4, 'udp')), undefined, 'redirected packets count under the pair A sent them to');
+}
+
+/** Until the hook shows `want` (the agent's once-a-second order check). */
+async function waitForChain(s: Scene, dev: string, want: string[], timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (JSON.stringify(shape(await ingressChain(s.node, dev))) !== JSON.stringify(want)) {
+    if (Date.now() > until) throw new Error(`${dev}: order ${JSON.stringify(shape(await ingressChain(s.node, dev)))} never became ${JSON.stringify(want)}`);
+    await sleep(100);
   }
 }
