@@ -1,5 +1,6 @@
 // Hand-built frames for BPF_PROG_TEST_RUN: each builder writes exactly the
 // headers a test names, so expected byte counts follow from the layout alone.
+import { parseIP } from '../../agent/src/bpf/ip.js';
 
 export const ETH_P_IP = 0x0800;
 export const ETH_P_IPV6 = 0x86dd;
@@ -8,20 +9,8 @@ export const ETH_P_8021Q = 0x8100;
 
 export const IPPROTO = { hopopts: 0, tcp: 6, udp: 17, routing: 43, fragment: 44, icmp: 1, dstopts: 60, ah: 51 } as const;
 
-function ipv4Bytes(ip: string): number[] {
-  return ip.split('.').map(Number);
-}
-
-function ipv6Bytes(ip: string): number[] {
-  const [head, tail = ''] = ip.split('::');
-  const h = head ? head.split(':') : [];
-  const t = tail ? tail.split(':') : [];
-  const groups = ip.includes('::') ? [...h, ...Array(8 - h.length - t.length).fill('0'), ...t] : h;
-  return groups.flatMap((g) => {
-    const n = parseInt(g, 16);
-    return [n >> 8, n & 0xff];
-  });
-}
+const ipv4Bytes = parseIP;
+const ipv6Bytes = parseIP;
 
 export function ethernet(etherType: number, vlanId?: number): Buffer {
   const b = Buffer.alloc(vlanId === undefined ? 14 : 18);

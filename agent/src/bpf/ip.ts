@@ -28,3 +28,16 @@ export function formatIPv6(buf: Buffer, offset: number): string {
   if (bestStart < 0) return hex(0, 8);
   return `${hex(0, bestStart)}::${hex(bestStart + bestLen, 8)}`;
 }
+
+/** Address text (dotted quad or IPv6, "::" allowed) to its 4 or 16 bytes. */
+export function parseIP(ip: string): number[] {
+  if (!ip.includes(':')) return ip.split('.').map(Number);
+  const [head = '', tail = ''] = ip.split('::');
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const groups = ip.includes('::') ? [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t] : h;
+  return groups.flatMap((g) => {
+    const n = parseInt(g, 16);
+    return [n >> 8, n & 0xff];
+  });
+}

@@ -6,6 +6,7 @@
 // already done. So a byte drained from the kernel is never only in memory.
 import type { BpfObject, FlowControl } from '../native.js';
 import { decodeOverflow, type FlowDelta, type Protocol } from '../bpf/records.js';
+import { formatIPv4, formatIPv6, parseIP } from '../bpf/ip.js';
 import { aggregateDrained, pairKey, type PairTotals } from './aggregate.js';
 
 export const PAIR_KEY_SIZE = 36;
@@ -15,6 +16,7 @@ const TXN_SLOT = 1;
 const TXN_RING = 2;
 const SLOT_MAPS = ['connection_flows', 'connection_flows_1'] as const;
 const PROTOCOL_NUMBERS: Record<Protocol, number> = { tcp: 6, udp: 17 };
+const PROTOCOL_NAMES: Record<number, Protocol> = { 6: 'tcp', 17: 'udp' };
 
 export interface LedgerEntry {
   src: string;
@@ -35,24 +37,12 @@ export interface TxnResult {
   overflowRecords: FlowDelta[];
 }
 
-function ipBytes(ip: string): number[] {
-  if (!ip.includes(':')) return ip.split('.').map(Number);
-  const [head = '', tail = ''] = ip.split('::');
-  const h = head ? head.split(':') : [];
-  const t = tail ? tail.split(':') : [];
-  const groups = ip.includes('::') ? [...h, ...Array(8 - h.length - t.length).fill('0'), ...t] : h;
-  return groups.flatMap((g) => {
-    const n = parseInt(g, 16);
-    return [n >> 8, n & 0xff];
-  });
-}
-
 export function encodePairKey(src: string, dst: string, protocol: Protocol): Buffer {
   const b = Buffer.alloc(PAIR_KEY_SIZE);
   b[0] = src.includes(':') ? 6 : 4;
   b[1] = PROTOCOL_NUMBERS[protocol];
-  b.set(ipBytes(src), 4);
-  b.set(ipBytes(dst), 20);
+  b.set(parseIP(src), 4);
+  b.set(parseIP(dst), 20);
   return b;
 }
 
@@ -68,15 +58,12 @@ export class Ledger {
     for (let i = 0; i < count; i++) {
       const k = keys.subarray(i * PAIR_KEY_SIZE, (i + 1) * PAIR_KEY_SIZE);
       const v = values.subarray(i * PAIR_TOTALS_SIZE, (i + 1) * PAIR_TOTALS_SIZE);
-      // Reuse the drain decoder's address formatting through a synthetic record.
-      const rec = Buffer.alloc(72);
-      rec[0] = k[0]!;
-      rec[1] = k[1]!;
-      k.copy(rec, 8, 4, 36);
-      const [p] = aggregateDrained(rec).values();
-      if (!p) continue;
+      const protocol = PROTOCOL_NAMES[k[1]!];
+      if (!protocol) continue;
+      const fmt = k[0] === 6 ? formatIPv6 : formatIPv4;
+      const p = { src: fmt(k, 4), dst: fmt(k, 20), protocol };
       this.entries.set(pairKey(p.src, p.dst, p.protocol), {
-        src: p.src, dst: p.dst, protocol: p.protocol,
+        ...p,
         bytes: Number(v.readBigUInt64LE(0)), packets: Number(v.readBigUInt64LE(8)), epoch: v.readBigUInt64LE(16),
       });
     }

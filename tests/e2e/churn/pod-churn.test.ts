@@ -15,6 +15,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SimulatedNode, type Counts, type Pod } from '../helpers/topology.js';
+import { diffCounts } from '../helpers/cluster.js';
 import { AgentProcess } from '../helpers/agent-process.js';
 import { Sinks, send } from '../helpers/traffic.js';
 import { inNetns, run, startProcess, stopProcess } from '../helpers/exec.js';
@@ -66,15 +67,6 @@ async function readOracle(node: SimulatedNode): Promise<Map<string, Counts>> {
   return out;
 }
 
-function diff(agent: Map<string, Counts>, oracle: Map<string, Counts>): string[] {
-  const out: string[] = [];
-  for (const key of new Set([...agent.keys(), ...oracle.keys()])) {
-    const a = agent.get(key);
-    const o = oracle.get(key);
-    if (a?.bytes !== o?.bytes || a?.packets !== o?.packets) out.push(`${key}: agent ${JSON.stringify(a)} oracle ${JSON.stringify(o)}`);
-  }
-  return out;
-}
 
 /** The node process behind the nsenter we started (nsenter execs, so it is the same pid). */
 function agentProcess(pid: number) {
@@ -237,7 +229,7 @@ for (const [mode, PODS, index] of [['tcx', 100, 50], ['tc', 30, 56]] as const) {
 
     const oracle = await readOracle(node);
     t.true(oracle.size >= PODS * 3, `the oracle saw ${oracle.size} pairs`);
-    const wrong = diff(await agent.traffic(), oracle);
+    const wrong = diffCounts(await agent.traffic(), oracle);
     for (const w of wrong) t.log(w, timeline.get(w.split('|')[0]!) ?? '');
     t.deepEqual(wrong, [], 'every pair equals the forward oracle exactly');
     const problems = agent.output().slice(logFrom).split('\n').filter((l) => /"level":"(warn|error)"/.test(l));

@@ -4,6 +4,7 @@
 // in both attach modes. Then nothing of ours remains after the agent stops.
 import test from 'ava';
 import { SimulatedNode, type Counts } from '../helpers/topology.js';
+import { diffCounts } from '../helpers/cluster.js';
 import { AgentProcess } from '../helpers/agent-process.js';
 import { Sinks, send } from '../helpers/traffic.js';
 import { run, inNetns } from '../helpers/exec.js';
@@ -28,15 +29,6 @@ async function driveTraffic(node: SimulatedNode): Promise<void> {
   }
 }
 
-function diff(agent: Map<string, Counts>, oracle: Map<string, Counts>): string[] {
-  const out: string[] = [];
-  for (const key of new Set([...agent.keys(), ...oracle.keys()])) {
-    const a = agent.get(key);
-    const o = oracle.get(key);
-    if (a?.bytes !== o?.bytes || a?.packets !== o?.packets) out.push(`${key}: agent ${JSON.stringify(a)} oracle ${JSON.stringify(o)}`);
-  }
-  return out;
-}
 
 
 for (const [mode, offloads, side] of [['tcx', 'off', 'forwarded'], ['tc', 'on', 'received']] as const) {
@@ -59,10 +51,10 @@ for (const [mode, offloads, side] of [['tcx', 'off', 'forwarded'], ['tc', 'on', 
     const oracle = await node.readOracle(side);
     const counted = await agent.traffic();
     t.true(oracle.size >= node.pods.length * 2 * 2 * 2, `oracle saw ${oracle.size} pairs`);
-    t.deepEqual(diff(counted, oracle), []);
+    t.deepEqual(diffCounts(counted, oracle), []);
     if (offloads === 'off') {
       // Without offloads the node and the receivers see the same wire packets.
-      t.deepEqual(diff(await node.readOracle('received'), oracle), [], 'both oracles agree');
+      t.deepEqual(diffCounts(await node.readOracle('received'), oracle), [], 'both oracles agree');
     }
 
     // Ignored packets (ARP, ICMPv6 neighbour discovery) are counted, not lost.
