@@ -18,6 +18,8 @@ export interface CoexistCase {
   /** tcx only: how the stand-in's link is placed. */
   position?: 'head' | 'tail';
   nodeIndex: number;
+  /** EBPF_ATTACH_MODE when not `mode` itself: auto must pick `mode` on this kernel. */
+  setting?: 'auto';
 }
 
 /** The order the kernel must show on A's veth: our program's and the stand-in's names. */
@@ -55,7 +57,7 @@ export async function coexist(t: ExecutionContext, c: CoexistCase): Promise<void
 
   // A run with the stand-in arriving later ends in a rolling update: the
   // agent leaves its program on the hook for the next one.
-  const env = { EBPF_ATTACH_MODE: c.mode, ...(c.standIn === 'after-agent' ? { EBPF_ON_SHUTDOWN: 'keep' } : {}) };
+  const env = { EBPF_ATTACH_MODE: c.setting ?? c.mode, ...(c.standIn === 'after-agent' ? { EBPF_ON_SHUTDOWN: 'keep' } : {}) };
   let agent = await AgentProcess.start(s.node, env);
   t.teardown(() => agent.stop());
   await agent.waitReady();

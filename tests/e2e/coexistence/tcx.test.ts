@@ -8,8 +8,9 @@
 import test from 'ava';
 import { coexist } from './coexist.js';
 
-test.serial('tcx: a CNI link before the agent starts: ours goes to the head, the CNI keeps its verdicts', (t) =>
-  coexist(t, { mode: 'tcx', standIn: 'before-agent', position: 'tail', nodeIndex: 42 }));
+// EBPF_ATTACH_MODE=auto: this kernel has tcx, so auto must attach with tcx links.
+test.serial('tcx (auto): a CNI link before the agent starts: ours goes to the head, the CNI keeps its verdicts', (t) =>
+  coexist(t, { mode: 'tcx', setting: 'auto', standIn: 'before-agent', position: 'tail', nodeIndex: 42 }));
 
 test.serial('tcx: a CNI link appended while the agent runs stays behind ours, also across a rolling update', (t) =>
   coexist(t, { mode: 'tcx', standIn: 'after-agent', position: 'tail', nodeIndex: 43 }));
