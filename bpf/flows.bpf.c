@@ -20,11 +20,17 @@
 const volatile __u8 use_coarse_clock = 0;
 /* netns filter mode "disabled": host system traffic on the uplinks counts too. */
 const volatile __u8 count_host_system_traffic = 0;
-/* The pods' parent cgroup (cgroup v2 id and level): in mode "default" a locally
- * originated packet counts only when its socket is below it (hostNetwork pods).
- * 0: unknown, no host traffic counts. */
-const volatile __u64 pod_cgroup_id = 0;
-const volatile __u32 pod_cgroup_level = 0;
+/* index 0 -> the pods' parent cgroup (kubepods), set by the agent from a
+ * directory fd. In mode "default" a locally originated packet counts only when
+ * its socket is below it (a hostNetwork pod). bpf_skb_under_cgroup needs no
+ * level or id, so it holds inside cgroup namespaces too. Empty: no host
+ * traffic counts. */
+struct {
+	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} pod_cgroup SEC(".maps");
 
 /* Two flow maps, written one at a time (see flow_control.active_slot).
  * key: flow_key; value: flow_stats. Deleted by the agent when it drains the
@@ -264,8 +270,7 @@ int tc_host_egress(struct __sk_buff *skb)
 		stat_add(STAT_SKIPPED_ENCAP, 1);
 		return TC_ACT_UNSPEC;
 	}
-	if (!count_host_system_traffic &&
-	    (!pod_cgroup_id || bpf_skb_ancestor_cgroup_id(skb, pod_cgroup_level) != pod_cgroup_id)) {
+	if (!count_host_system_traffic && bpf_skb_under_cgroup(skb, &pod_cgroup, 0) != 1) {
 		stat_add(STAT_SKIPPED_HOST, 1);
 		return TC_ACT_UNSPEC;
 	}

@@ -104,7 +104,7 @@ export class Agent {
       this.preparePinDir();
       const cgroup = this.config.netnsFilterMode === 'default' ? resolvePodCgroup(this.config.podCgroup) : undefined;
       if (this.config.netnsFilterMode === 'default') {
-        if (cgroup) this.log.info('hostNetwork pods are told apart by their cgroup', { podCgroup: cgroup.path, level: cgroup.level });
+        if (cgroup) this.log.info('hostNetwork pods are told apart by their cgroup', { podCgroup: cgroup.path });
         else this.log.warn('no pods cgroup found (EBPF_POD_CGROUP): traffic of hostNetwork pods is not counted', { podCgroup: this.config.podCgroup });
       }
       bpf = new addon.BpfObject({
@@ -114,8 +114,7 @@ export class Agent {
         ringbufBytes: 1 << 20,
         pinPath: this.config.pinPath,
         countHostSystemTraffic: this.config.netnsFilterMode === 'disabled',
-        podCgroupId: cgroup?.id,
-        podCgroupLevel: cgroup?.level,
+        podCgroupPath: cgroup?.path,
       });
     } catch (err) {
       for (const program of PROGRAMS) this.metrics.loadStatus.set({ program }, 0);
@@ -146,6 +145,8 @@ export class Agent {
         this.log.error('attaching failed', { interface: link.name, ifindex: link.ifindex, err });
       },
       onChange: (n) => this.metrics.attachedInterfaces.set(n),
+      // Packets the program ahead of ours ended were not counted: say so.
+      onReorder: () => this.metrics.collectorErrors.inc({ type: 'attach_order' }),
     }, linkPins);
     discovery.start();
     this.discovery = discovery;

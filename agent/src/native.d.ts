@@ -15,9 +15,8 @@ export interface OpenOptions {
   /** bpffs directory to pin (and reuse) the maps in. */
   pinPath?: string;
   countHostSystemTraffic?: boolean;
-  /** cgroup v2 id and level of the pods' parent cgroup (netns filter mode default). */
-  podCgroupId?: bigint;
-  podCgroupLevel?: number;
+  /** The pods' parent cgroup v2 directory (netns filter mode default). */
+  podCgroupPath?: string;
   /** Capacity of the pair_totals ledger. */
   maxPairs?: number;
 }

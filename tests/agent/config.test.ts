@@ -81,13 +81,13 @@ test('--help lists every setting with its environment variable and flag', (t) =>
   }
 });
 
-test('the pods cgroup is found on a cgroup v2 mount, its level counted from the real root', async (t) => {
+test('the pods cgroup is looked for on every cgroup v2 mount', async (t) => {
   const { resolvePodCgroup, cgroup2Mounts } = await import('../../agent/src/interfaces/cgroup.js');
-  const mounts = cgroup2Mounts('36 25 0:30 /../../.. /host/sys/fs/cgroup ro,nosuid - cgroup2 cgroup2 rw\n40 25 0:31 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n');
+  const mounts = cgroup2Mounts('36 25 0:30 /../../.. /host/sys/fs/cgroup ro,nosuid - cgroup2 cgroup2 rw\n40 25 0:31 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n41 25 0:32 / /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu\n');
   t.deepEqual(mounts, [{ root: '/../../..', mountPoint: '/host/sys/fs/cgroup' }, { root: '/', mountPoint: '/sys/fs/cgroup' }]);
-  const real = cgroup2Mounts().find((m) => m.root === '/');
+  const real = cgroup2Mounts()[0];
   if (!real) return t.fail('no cgroup v2 mount on this machine');
-  const found = resolvePodCgroup(real.mountPoint, [real]);
-  t.is(found?.level, 0, 'the root itself is level 0');
+  t.deepEqual(resolvePodCgroup(real.mountPoint, [real]), { path: real.mountPoint });
   t.is(resolvePodCgroup('/nonexistent/kubepods', [real]), undefined);
+  t.is(resolvePodCgroup('auto', [{ root: '/', mountPoint: '/nonexistent' }]), undefined);
 });

@@ -5,6 +5,9 @@
 #include <bpf/btf.h>
 #include <linux/bpf.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <cstring>
 
@@ -106,14 +109,6 @@ BpfObject::BpfObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<BpfObjec
     SetRodata(env, obj_, "use_coarse_clock", &coarse, 1);
     uint8_t host = opts.Has("countHostSystemTraffic") && opts.Get("countHostSystemTraffic").ToBoolean() ? 1 : 0;
     SetRodata(env, obj_, "count_host_system_traffic", &host, 1);
-    uint64_t cgroup_id = 0;
-    if (opts.Has("podCgroupId") && opts.Get("podCgroupId").IsBigInt()) {
-      bool lossless = false;
-      cgroup_id = opts.Get("podCgroupId").As<Napi::BigInt>().Uint64Value(&lossless);
-    }
-    SetRodata(env, obj_, "pod_cgroup_id", &cgroup_id, sizeof(cgroup_id));
-    uint32_t cgroup_level = OptU32(opts, "podCgroupLevel", 0);
-    SetRodata(env, obj_, "pod_cgroup_level", &cgroup_level, sizeof(cgroup_level));
     err = bpf_map__set_max_entries(bpf_object__find_map_by_name(obj_, "pair_totals"), OptU32(opts, "maxPairs", 131072));
     if (err) throw ErrnoError(env, err, "sizing map pair_totals");
 
@@ -127,6 +122,16 @@ BpfObject::BpfObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<BpfObjec
     }
     err = bpf_object__load(obj_);
     if (err) throw ErrnoError(env, err, "loading BPF object " + path + " (verifier or map creation)");
+    if (opts.Has("podCgroupPath") && opts.Get("podCgroupPath").IsString()) {
+      std::string cg = opts.Get("podCgroupPath").As<Napi::String>();
+      int cg_fd = open(cg.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (cg_fd < 0) throw ErrnoError(env, errno, "opening the pods cgroup " + cg);
+      uint32_t zero = 0;
+      int rc = bpf_map_update_elem(bpf_map__fd(bpf_object__find_map_by_name(obj_, "pod_cgroup")), &zero, &cg_fd, BPF_ANY);
+      int e = errno;
+      close(cg_fd);
+      if (rc) throw ErrnoError(env, e, "setting the pods cgroup " + cg + " (is it on cgroup v2?)");
+    }
   } catch (...) {
     bpf_object__close(obj_);
     obj_ = nullptr;
