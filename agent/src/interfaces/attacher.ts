@@ -28,6 +28,8 @@ export interface Attachment {
   createdQdisc?: boolean;
   /** Other programs on the hook when we attached, all running after ours (e.g. the CNI's). */
   runsBefore: string[];
+  /** Set when ours had to be moved back to the head: what ran before it (and may have hidden packets from it). */
+  wasBehind?: string[];
 }
 
 /** Where ours stands on its hook, read from the kernel. */
@@ -71,9 +73,10 @@ export class Attacher {
       // were ended by the program ahead of ours anyway).
       const link = (): Attachment => ({ ...base, linkFd: this.bpf.attachTcx({ ifindex, direction, program, pinPath: this.linkPin(ifindex, direction) }), runsBefore: [] });
       let a = link();
-      if (this.order(a).ahead.length > 0) {
+      const { ahead } = this.order(a);
+      if (ahead.length > 0) {
         this.detach(a);
-        a = link();
+        a = { ...link(), wasBehind: ahead };
       }
       return this.checkHead(a, `tcx ${direction} of ${name} (ifindex ${ifindex})`);
     }
@@ -94,11 +97,12 @@ export class Attacher {
     // replace keeps its place. Our own filter from an earlier instance is
     // replaced in place while it still runs first; behind someone else's it
     // is removed and added again, which puts it back at the head.
-    const behindOthers = atOurs !== undefined && filters.indexOf(atOurs) > 0;
+    const ahead = atOurs ? filters.slice(0, filters.indexOf(atOurs)) : [];
+    const behindOthers = ahead.length > 0;
     if (behindOthers) this.bpf.detachTc({ ...target, destroyQdisc: false });
     const { createdQdisc } = this.bpf.attachTc({ ...target, program, replace: atOurs !== undefined && !behindOthers });
     if (createdQdisc) this.qdiscs?.add(ifindex);
-    return this.checkHead({ ...base, createdQdisc, runsBefore: [] }, where);
+    return this.checkHead({ ...base, createdQdisc, runsBefore: [], ...(behindOthers ? { wasBehind: ahead.map((f) => this.describe(f)) } : {}) }, where);
   }
 
   /** Someone inserted a program between our look and our attach: fail loudly, leave nothing. */
@@ -142,7 +146,7 @@ export class Attacher {
     // tc: attach() finds ours behind another filter and adds it again at the
     // head. tcx: a program is linked to a hook once, so the old link goes first.
     if (a.mode === 'tcx') this.detach(a);
-    return { attachment: this.attach(a.ifindex, a.name, a.direction, a.program), wasBehind: ahead };
+    return { attachment: { ...this.attach(a.ifindex, a.name, a.direction, a.program), wasBehind: ahead }, wasBehind: ahead };
   }
 
   /** gone: the interface vanished with its hooks, only release our handles. */

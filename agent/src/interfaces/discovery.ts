@@ -38,6 +38,8 @@ export function planFor(link: LinkInfo, uplinks: ReadonlySet<number>): HookPlan[
 export interface DiscoveryEvents {
   onAttachError(link: LinkInfo, err: unknown): void;
   onChange(attachedInterfaces: number): void;
+  /** Ours was found behind another program on a hook and moved back to the head. */
+  onReorder?(a: Attachment): void;
 }
 
 /** How often ours is checked to still run first on every hook: one netlink dump or bpf query per hook. */
@@ -78,7 +80,7 @@ export class InterfaceDiscovery {
         const moved = this.attacher.reassertHead(a);
         if (!moved) continue;
         this.attached.set(key, moved.attachment);
-        this.log.warn('moved ours back to the head of the hook', { interface: a.name, ifindex: a.ifindex, direction: a.direction, wasBehind: moved.wasBehind, runsBefore: moved.attachment.runsBefore });
+        this.reordered(moved.attachment);
       } catch (err) {
         // Off the hook now: the next sync attaches it again and reports a failure.
         this.attached.delete(key);
@@ -126,6 +128,7 @@ export class InterfaceDiscovery {
         const a = this.attacher.attach(link.ifindex, link.name, plan.direction, plan.program);
         this.attached.set(key, a);
         this.log.info('attached', { interface: link.name, ifindex: link.ifindex, program: plan.program, direction: plan.direction, mode: a.mode, runsBefore: a.runsBefore });
+        if (a.wasBehind) this.reordered(a);
       } catch (err) {
         // A link deleted between the dump and the attach is not an error.
         if ((err as { code?: string }).code === 'ENODEV' || !this.addon.listLinks().some((l) => l.ifindex === link.ifindex)) continue;
@@ -154,6 +157,11 @@ export class InterfaceDiscovery {
 
   attachments(): Attachment[] {
     return [...this.attached.values()];
+  }
+
+  private reordered(a: Attachment): void {
+    this.log.warn('moved ours back to the head of the hook', { interface: a.name, ifindex: a.ifindex, direction: a.direction, wasBehind: a.wasBehind, runsBefore: a.runsBefore });
+    this.events.onReorder?.(a);
   }
 
   /**

@@ -72,6 +72,8 @@ export async function coexist(t: ExecutionContext, c: CoexistCase): Promise<void
       t.regex(agent.output(), /"moved ours back to the head of the hook".*"wasBehind":\["stand_in_cni \(/, 'the agent says what it found ahead of ours');
     }
   }
+  // The time ours ran behind a CNI program is a possible loss: it is counted, once per move.
+  t.is(await attachOrderErrors(agent), getsAhead ? 1 : 0, 'collector_errors_total{type="attach_order"}');
   const chain = await ingressChain(s.node, dev);
   t.deepEqual(shape(chain), expectedOrder(c, true), 'the kernel runs ours first');
   t.is(chain.find((h) => h.name === 'stand_in_cni')?.id, standInId, 'the stand-in program is the one the CNI attached');
@@ -96,6 +98,8 @@ export async function coexist(t: ExecutionContext, c: CoexistCase): Promise<void
     agent = await AgentProcess.start(s.node, env);
     await agent.waitReady();
     t.deepEqual(shape(await ingressChain(s.node, dev)), expectedOrder(c, true), 'the next agent runs ours first');
+    if (getsAhead) t.regex(agent.output(), /"moved ours back to the head of the hook".*"wasBehind":\["stand_in_cni \(/, 'the next agent says what it found ahead of ours');
+    else t.notRegex(agent.output(), /moved ours back/);
     await checkRound(t, s, agent, alone);
   }
 
@@ -126,6 +130,10 @@ async function checkRound(t: ExecutionContext, s: Scene, agent: AgentProcess, al
   const udp6 = counted.get(pairKey(s.a.ipv6, s.c.ipv6, 'udp'));
   t.is(udp6?.packets, ROUND.plain6 + ROUND.drop6, 'A->C UDP/IPv6: the plain packets and the dropped ones');
   t.is(counted.get(pairKey(s.a.ipv4, s.b.ipv4, 'udp')), undefined, 'redirected packets count under the pair A sent them to');
+}
+
+async function attachOrderErrors(agent: AgentProcess): Promise<number> {
+  return (await agent.samples()).find((x) => x.name === 'kubeadapt_collector_errors_total' && x.labels.type === 'attach_order')?.value ?? 0;
 }
 
 /** Until the hook shows `want` (the agent's once-a-second order check). */
