@@ -18,10 +18,14 @@ export interface FootprintOptions {
   intervalSeconds: number;
   /** Collection intervals measured per scenario (after one warm-up interval). */
   intervals: number;
+  /** V8 flags (NODE_OPTIONS) to measure idle and the largest load again with. */
+  tunedNodeOptions?: string;
 }
 
 export interface FootprintScenario {
   activePairs: number;
+  /** NODE_OPTIONS of the agent ('' = Node's defaults). */
+  nodeOptions: string;
   maxFlows: number;
   rssMiB: Spread;
   peakRssMiB: number;
@@ -73,11 +77,12 @@ async function scrapeInNode(node: SimulatedNode): Promise<{ bytes: number; secon
   return { bytes: Number(bytes), seconds: Number(seconds) };
 }
 
-async function scenario(node: SimulatedNode, pairs: number, maxFlows: number, o: FootprintOptions, withBpf: boolean) {
+async function scenario(node: SimulatedNode, pairs: number, maxFlows: number, o: FootprintOptions, withBpf: boolean, nodeOptions = '') {
   const agent = await AgentProcess.start(node, {
     EBPF_COLLECTION_INTERVAL: `${o.intervalSeconds}s`,
     EBPF_MAX_FLOWS: String(maxFlows),
     EBPF_LOG_LEVEL: 'warn',
+    NODE_OPTIONS: nodeOptions,
   });
   const addon = loadAddon();
   const fds: number[] = [];
@@ -114,6 +119,7 @@ async function scenario(node: SimulatedNode, pairs: number, maxFlows: number, o:
     const status = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${agent.pid}/status`, 'utf8'));
     const s: FootprintScenario = {
       activePairs: pairs,
+      nodeOptions,
       maxFlows,
       rssMiB: spread(rss.map((b) => b / MIB)),
       peakRssMiB: Number(status?.[1] ?? 0) / 1024,
@@ -136,11 +142,14 @@ export async function runFootprint(o: FootprintOptions): Promise<FootprintResult
     const scenarios: FootprintScenario[] = [];
     const idle = await scenario(node, 0, 65536, o, true);
     scenarios.push(idle.s);
-    for (const pairs of o.pairs) {
-      // The default map (65536 connections) would send the rest of 100k
-      // pairs to the ring buffer; size it for the load as an operator would.
-      const maxFlows = Math.max(65536, 2 ** Math.ceil(Math.log2(pairs * 1.25)));
-      scenarios.push((await scenario(node, pairs, maxFlows, o, false)).s);
+    // The default map (65536 connections) would send the rest of 100k pairs
+    // to the ring buffer; size it for the load as an operator would.
+    const mapFor = (pairs: number) => Math.max(65536, 2 ** Math.ceil(Math.log2(pairs * 1.25)));
+    for (const pairs of o.pairs) scenarios.push((await scenario(node, pairs, mapFor(pairs), o, false)).s);
+    if (o.tunedNodeOptions) {
+      const largest = Math.max(...o.pairs);
+      scenarios.push((await scenario(node, 0, 65536, o, false, o.tunedNodeOptions)).s);
+      scenarios.push((await scenario(node, largest, mapFor(largest), o, false, o.tunedNodeOptions)).s);
     }
     return { scenarios, bpfDefault: idle.memory! };
   } finally {

@@ -2,7 +2,8 @@
 // iperf3 from one to the other, with and without the agent attached to the
 // pods' veths. TCP with offloads on (GSO super-packets, the common case);
 // UDP of 64-byte IP packets with offloads off (the per-packet worst case).
-// Rounds alternate without/with so drift hits both alike.
+// Rounds alternate the order (without, with / with, without) so drift and
+// order effects hit both alike.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChildProcess } from 'node:child_process';
 import { AgentProcess } from '../tests/e2e/helpers/agent-process.js';
@@ -73,8 +74,13 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputCas
       const withAgent: Rate[] = [];
       let countedShare: number | undefined;
       for (let r = 0; r < o.rounds; r++) {
-        if ((await node.hooks()).some((h) => h.name === 'tc_pod_egress')) throw new Error('tc_pod_egress still attached after the agent stopped');
-        without.push(await iperf(node, a, b, c.udp, o.seconds));
+        // Odd rounds measure with the agent first: any order effect (warm
+        // caches, a neighbour's load) then hits both sides alike.
+        const measureWithout = async () => {
+          if ((await node.hooks()).some((h) => h.name === 'tc_pod_egress')) throw new Error('tc_pod_egress still attached after the agent stopped');
+          without.push(await iperf(node, a, b, c.udp, o.seconds));
+        };
+        if (r % 2 === 0) await measureWithout();
         const agent = await AgentProcess.start(node, { EBPF_COLLECTION_INTERVAL: `${o.intervalSeconds}s`, EBPF_LOG_LEVEL: 'warn' });
         try {
           await agent.waitReady();
@@ -97,6 +103,7 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputCas
           await run('rm', ['-rf', agent.pinPath], { allowFail: true });
         }
         await sleep(200);
+        if (r % 2 === 1) await measureWithout();
       }
       const ratio = (f: (x: Rate) => number) => spread(withAgent.map((w, i) => f(w) / f(without[i]!)));
       cases.push({
