@@ -35,7 +35,9 @@ export function inNetns(netns: string, cmd: string, args: readonly string[], opt
 /** Starts a long-running process; resolves once its output matches readyLine (at once when null). */
 export function startProcess(cmd: string, args: readonly string[], readyLine: RegExp | null, env?: NodeJS.ProcessEnv, timeoutMs = 15_000): Promise<{ child: ChildProcess; output: () => string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // setpriv --pdeathsig: if the test worker dies (a timeout, a crash) before
+    // its teardown runs, the kernel ends the process with it (util-linux).
+    const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', cmd, ...args], { env: env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
