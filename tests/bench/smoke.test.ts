@@ -20,6 +20,8 @@ const isRoot = process.getuid?.() === 0;
   const out = join(dir, 'results.json');
   const { stdout } = await promisify(execFile)(join(PROJECT, 'node_modules/.bin/tsx'), [join(PROJECT, 'bench/run.ts'), '--quick', `--out=${out}`], {
     cwd: PROJECT, maxBuffer: 16 * 1024 * 1024,
+  }).catch((err: Error & { stderr?: string }) => {
+    throw new Error(`npm run bench -- --quick failed: ${err.stderr?.trim().split('\n').slice(-15).join('\n') ?? err.message}`);
   });
   const r = JSON.parse(readFileSync(out, 'utf8'));
   t.true(r.quick);
