@@ -93,8 +93,9 @@ Napi::Value TestRun(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// Connection i of a synthetic node: pairs of connectionsPerPair connections,
-// pair p from 10.x.y.z (or fd00::p) to a fixed peer set, distinct ports.
+// Connection i of a synthetic node: pairs of connectionsPerPair connections
+// (distinct ports); a pair's source is one of 100 pod addresses, as egress
+// from one node's pods is, and its destination is distinct per pair.
 void SyntheticFlow(uint32_t i, uint32_t per_pair, bool v6, flow_key& k, flow_stats& s) {
   std::memset(&k, 0, sizeof(k));
   uint32_t pair = i / per_pair;
@@ -110,14 +111,15 @@ void SyntheticFlow(uint32_t i, uint32_t per_pair, bool v6, flow_key& k, flow_sta
     src += 12;
     dst += 12;
   }
+  uint32_t pod = pair % 100, peer = pair / 100;
   src[0] = 10;
-  src[1] = static_cast<uint8_t>(pair >> 16);
-  src[2] = static_cast<uint8_t>(pair >> 8);
-  src[3] = static_cast<uint8_t>(pair);
+  src[1] = 244;
+  src[2] = 0;
+  src[3] = static_cast<uint8_t>(pod + 1);
   dst[0] = 10;
-  dst[1] = 200;
-  dst[2] = static_cast<uint8_t>(pair >> 4);
-  dst[3] = static_cast<uint8_t>(pair * 7);
+  dst[1] = static_cast<uint8_t>(100 + (peer >> 16));
+  dst[2] = static_cast<uint8_t>(peer >> 8);
+  dst[3] = static_cast<uint8_t>(peer);
   s.bytes = 1000 + i % 9000;
   s.packets = 1 + i % 7;
   s.first_seen_ns = 1'000'000'000ull + i;
