@@ -11,6 +11,8 @@ export interface PairTotals {
   packets: number;
   /** Distinct 5-tuples seen in this batch. */
   connections: number;
+  /** The pair as pair_key bytes (bpf/flows.h), when it came from a drain buffer. */
+  rawKey?: Buffer;
 }
 
 export function pairKey(src: string, dst: string, protocol: Protocol): string {
@@ -88,7 +90,12 @@ export function aggregateDrained(records: Buffer, overflow: readonly FlowDelta[]
       const key = pairKey(src, dst, protocol);
       p = pairs.get(key);
       if (!p) {
-        p = { src, dst, protocol, bytes: 0, packets: 0, connections: 0 };
+        // pair_key: family, protocol, 2 bytes of padding, both addresses.
+        const rawKey = Buffer.alloc(36);
+        rawKey[0] = records[at]!;
+        rawKey[1] = proto;
+        records.copy(rawKey, 4, at + 8, at + FLOW_KEY_SIZE);
+        p = { src, dst, protocol, bytes: 0, packets: 0, connections: 0, rawKey };
         pairs.set(key, p);
       }
       if (bySrc) bySrc.set(id4, p);

@@ -37,6 +37,12 @@ export interface TxnResult {
   overflowRecords: FlowDelta[];
 }
 
+/** Counts stay below 2^53: written as two 32-bit halves, no BigInt per value. */
+function writeU64(buf: Buffer, at: number, value: number): void {
+  buf.writeUInt32LE(value % 2 ** 32, at);
+  buf.writeUInt32LE(Math.floor(value / 2 ** 32), at + 4);
+}
+
 export function encodePairKey(src: string, dst: string, protocol: Protocol): Buffer {
   const b = Buffer.alloc(PAIR_KEY_SIZE);
   b[0] = src.includes(':') ? 6 : 4;
@@ -152,8 +158,10 @@ export class Ledger {
   /** Adds each pair's delta once per epoch and writes the new totals. */
   private apply(deltas: Map<string, PairTotals>, epoch: bigint): Map<string, PairTotals> {
     const applied = new Map<string, PairTotals>();
-    const keys: Buffer[] = [];
-    const values: Buffer[] = [];
+    // One buffer each for keys and values: no allocation per pair (bench/ drain).
+    const keys = Buffer.allocUnsafe(deltas.size * PAIR_KEY_SIZE);
+    const values = Buffer.allocUnsafe(deltas.size * PAIR_TOTALS_SIZE);
+    let n = 0;
     for (const [key, d] of deltas) {
       let e = this.entries.get(key);
       if (e?.epoch === epoch) continue;
@@ -165,14 +173,15 @@ export class Ledger {
       e.packets += d.packets;
       e.epoch = epoch;
       applied.set(key, d);
-      keys.push(encodePairKey(d.src, d.dst, d.protocol));
-      const v = Buffer.alloc(PAIR_TOTALS_SIZE);
-      v.writeBigUInt64LE(BigInt(e.bytes), 0);
-      v.writeBigUInt64LE(BigInt(e.packets), 8);
-      v.writeBigUInt64LE(epoch, 16);
-      values.push(v);
+      if (d.rawKey) d.rawKey.copy(keys, n * PAIR_KEY_SIZE);
+      else encodePairKey(d.src, d.dst, d.protocol).copy(keys, n * PAIR_KEY_SIZE);
+      const v = n * PAIR_TOTALS_SIZE;
+      writeU64(values, v, e.bytes);
+      writeU64(values, v + 8, e.packets);
+      values.writeBigUInt64LE(epoch, v + 16);
+      n++;
     }
-    if (keys.length) this.bpf.updateMap('pair_totals', Buffer.concat(keys), Buffer.concat(values));
+    if (n) this.bpf.updateMap('pair_totals', keys.subarray(0, n * PAIR_KEY_SIZE), values.subarray(0, n * PAIR_TOTALS_SIZE));
     return applied;
   }
 
