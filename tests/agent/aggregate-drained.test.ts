@@ -2,12 +2,12 @@
 // must fold exactly as the reference aggregate(decodeDrained(...)) does.
 import test from 'ava';
 import { encodePairKey } from '../../agent/src/collector/ledger.js';
+import { aggregate, aggregateDrained, type PairTotals } from '../../agent/src/collector/aggregate.js';
+import { DRAIN_RECORD_SIZE, decodeDrained, type FlowDelta } from '../../agent/src/bpf/records.js';
 
 function withoutRawKeys(pairs: Map<string, PairTotals>): Record<string, PairTotals> {
   return Object.fromEntries([...pairs].map(([k, { rawKey: _raw, ...p }]) => [k, p]));
 }
-import { aggregate, aggregateDrained, type PairTotals } from '../../agent/src/collector/aggregate.js';
-import { DRAIN_RECORD_SIZE, decodeDrained, type FlowDelta } from '../../agent/src/bpf/records.js';
 
 function record(buf: Buffer, i: number, o: { v6: boolean; protocol: number; pair: number; sport: number; bytes: number; packets: number }) {
   const at = i * DRAIN_RECORD_SIZE;
