@@ -214,8 +214,4 @@ export class Collector {
       else if (name === 'map_update_failed') this.metrics.collectorErrors.inc({ type: 'map_update' }, delta);
     }
   }
-
-  seriesCount(): number {
-    return this.series.size;
-  }
 }

@@ -155,10 +155,6 @@ export class InterfaceDiscovery {
     }
   }
 
-  attachments(): Attachment[] {
-    return [...this.attached.values()];
-  }
-
   private reordered(a: Attachment): void {
     this.log.warn('moved ours back to the head of the hook', { interface: a.name, ifindex: a.ifindex, direction: a.direction, wasBehind: a.wasBehind, runsBefore: a.runsBefore });
     this.events.onReorder?.(a);
