@@ -86,6 +86,9 @@ export declare class BpfObject {
   /** Every entry of a map no program writes at the time (off the JS thread);
    * interleave adds `records`: key, value, key, value... */
   readMap(name: string, options?: { interleave?: boolean }): Promise<MapContents & { records?: Buffer }>;
+  /** A flow map folded per pair off the JS thread: `keys` (flow_key each) and
+   * `pairs` (pair_key, bytes u64, packets u64, connections u32: 56 B each). */
+  readPairs(flowMap: string): Promise<{ count: number; keys: Buffer; pairs: Buffer }>;
   updateMap(name: string, keys: Buffer, values: Buffer): void;
   deleteKeys(name: string, keys: Buffer): void;
   control(): FlowControl;

@@ -6,6 +6,8 @@ import { collect, openObject, runPacket, strip } from './harness.js';
 import { ETH_P_ARP, ETH_P_IP, ETH_P_IPV6, IPPROTO, frame, ipv4, ipv6, tcp, udp } from './packets.js';
 import { AGENT_STATS } from '../../agent/src/bpf/stats.js';
 import { PROJECT_DIR } from '../../agent/src/addon.js';
+import { aggregate, decodePairRecords } from '../../agent/src/collector/aggregate.js';
+import { decodeDrained } from '../../agent/src/bpf/records.js';
 
 const A4 = '10.244.1.2';
 const B4 = '10.244.2.3';
@@ -181,4 +183,24 @@ test('the stat names mirror enum agent_stat in bpf/flows.h', (t) => {
   const body = /enum agent_stat \{([\s\S]*?)\};/.exec(header)![1]!;
   const names = [...body.matchAll(/^\s*STAT_([A-Z0-9_]+)/gm)].map((m) => m[1]!.toLowerCase()).filter((n) => n !== 'count');
   t.deepEqual(names, [...AGENT_STATS]);
+});
+
+test('readPairs folds a flow map per pair in the addon exactly as the TypeScript fold does', async (t) => {
+  const bpf = openObject(t);
+  let n = 0;
+  for (const [src, dst] of [[A4, B4], [B4, A4], ['10.244.9.9', B4]] as const) {
+    for (let port = 1; port <= 5; port++) {
+      runPacket(t, bpf, frame(ETH_P_IP, ipv4(src, dst, udp(port, 53, 10 + port), { protocol: IPPROTO.udp })));
+      runPacket(t, bpf, frame(ETH_P_IP, ipv4(src, dst, tcp(port, 80, 100), { protocol: IPPROTO.tcp })));
+      n += 2;
+    }
+  }
+  runPacket(t, bpf, frame(ETH_P_IPV6, ipv6(A6, B6, udp(9, 9, 9), IPPROTO.udp)));
+  const { records, count } = await bpf.readMap('connection_flows', { interleave: true });
+  t.is(count, n + 1);
+  const pairs = await bpf.readPairs('connection_flows');
+  t.is(pairs.count, n + 1);
+  const native = Object.fromEntries([...decodePairRecords(pairs.pairs)].map(([k, { rawKey: _r, ...p }]) => [k, p]));
+  t.deepEqual(native, Object.fromEntries(aggregate(decodeDrained(records!))));
+  t.is(Object.keys(native).length, 7);
 });

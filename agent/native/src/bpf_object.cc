@@ -69,6 +69,7 @@ Napi::Object BpfObject::Init(Napi::Env env, Napi::Object exports) {
       InstanceMethod("consumeOverflow", &BpfObject::ConsumeOverflow),
       InstanceMethod("testRun", &BpfObject::TestRun),
       InstanceMethod("readMap", &BpfObject::ReadMap),
+      InstanceMethod("readPairs", &BpfObject::ReadPairs),
       InstanceMethod("updateMap", &BpfObject::UpdateMap),
       InstanceMethod("deleteKeys", &BpfObject::DeleteKeys),
       InstanceMethod("control", &BpfObject::Control),

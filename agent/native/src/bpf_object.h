@@ -37,6 +37,7 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
   Napi::Value TestRun(const Napi::CallbackInfo& info);
   // maps.cc
   Napi::Value ReadMap(const Napi::CallbackInfo& info);
+  Napi::Value ReadPairs(const Napi::CallbackInfo& info);
   Napi::Value UpdateMap(const Napi::CallbackInfo& info);
   Napi::Value DeleteKeys(const Napi::CallbackInfo& info);
   Napi::Value Control(const Napi::CallbackInfo& info);

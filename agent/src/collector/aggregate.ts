@@ -117,3 +117,25 @@ export function aggregateDrained(records: Buffer, overflow: readonly FlowDelta[]
   if (connections) for (const d of overflow) fold(pairs, connections, d);
   return pairs;
 }
+
+export const PAIR_RECORD_SIZE = 56;
+
+/** Pair records folded by the addon (readPairs): one per pair, not per connection. */
+export function decodePairRecords(buf: Buffer): Map<string, PairTotals> {
+  const pairs = new Map<string, PairTotals>();
+  for (let at = 0; at + PAIR_RECORD_SIZE <= buf.length; at += PAIR_RECORD_SIZE) {
+    const protocol = PROTOCOL_NAMES[buf[at + 1]!];
+    if (!protocol) throw new Error(`pair record with protocol ${buf[at + 1]}: the BPF object and agent disagree`);
+    const fmt = buf[at] === 6 ? formatIPv6 : formatIPv4;
+    const src = fmt(buf, at + 4);
+    const dst = fmt(buf, at + 20);
+    pairs.set(pairKey(src, dst, protocol), {
+      src, dst, protocol,
+      bytes: buf.readUInt32LE(at + 36) + buf.readUInt32LE(at + 40) * U32,
+      packets: buf.readUInt32LE(at + 44) + buf.readUInt32LE(at + 48) * U32,
+      connections: buf.readUInt32LE(at + 52),
+      rawKey: Buffer.from(buf.subarray(at, at + 36)),
+    });
+  }
+  return pairs;
+}

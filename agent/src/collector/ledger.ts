@@ -7,7 +7,7 @@
 import type { BpfObject, FlowControl } from '../native.js';
 import { decodeOverflow, type FlowDelta, type Protocol } from '../bpf/records.js';
 import { formatIPv4, formatIPv6, parseIP } from '../bpf/ip.js';
-import { aggregateDrained, pairKey, type PairTotals } from './aggregate.js';
+import { aggregate, decodePairRecords, pairKey, type PairTotals } from './aggregate.js';
 
 export const PAIR_KEY_SIZE = 36;
 export const PAIR_TOTALS_SIZE = 24;
@@ -133,14 +133,15 @@ export class Ledger {
     let idleKeys: Buffer = Buffer.alloc(0);
     const idle = SLOT_MAPS[ctl.activeSlot ^ 1]!;
     if (ctl.txnKind === TXN_SLOT) {
-      const read = await this.bpf.readMap(idle, { interleave: true });
+      // Folded per pair in the addon, off the JS thread.
+      const read = await this.bpf.readPairs(idle);
       drainedFlows = read.count;
       idleKeys = read.keys;
-      deltas = aggregateDrained(read.records!);
+      deltas = decodePairRecords(read.pairs);
     } else {
       const { records } = this.bpf.ringPeek(ctl.txnRingEnd);
       overflowRecords = decodeOverflow(records);
-      deltas = aggregateDrained(Buffer.alloc(0), overflowRecords);
+      deltas = aggregate(overflowRecords);
     }
     const applied = this.apply(deltas, ctl.txnEpoch);
     // Failpoint for the restart tests: die where a crash hurts most, after the
