@@ -4,7 +4,7 @@
 // per-pair aggregation, prom-client counters). The floor drains the same map
 // in a C loop with per-pair sums and nothing else.
 import { DEFAULT_OBJECT_PATH, loadAddon } from '../agent/src/addon.js';
-import { aggregateDrained } from '../agent/src/collector/aggregate.js';
+import { aggregateDrained } from './js-fold.js';
 import { Collector } from '../agent/src/collector/collector.js';
 import { createMetrics } from '../agent/src/metrics/registry.js';
 import { quietLogger } from './quiet-log.js';

@@ -1,8 +1,9 @@
-// aggregateDrained (the collector's fast path, measured by bench/drain.ts)
+// aggregateDrained (bench/js-fold.ts, the TypeScript fold measured by bench/drain.ts)
 // must fold exactly as the reference aggregate(decodeDrained(...)) does.
 import test from 'ava';
 import { encodePairKey } from '../../agent/src/collector/ledger.js';
-import { aggregate, aggregateDrained, type PairTotals } from '../../agent/src/collector/aggregate.js';
+import { aggregate, type PairTotals } from '../../agent/src/collector/aggregate.js';
+import { aggregateDrained } from '../../bench/js-fold.js';
 import { DRAIN_RECORD_SIZE, decodeDrained, type FlowDelta } from '../../agent/src/bpf/records.js';
 
 function withoutRawKeys(pairs: Map<string, PairTotals>): Record<string, PairTotals> {
