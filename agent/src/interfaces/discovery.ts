@@ -82,6 +82,9 @@ export class InterfaceDiscovery {
         this.attached.set(key, moved.attachment);
         this.reordered(moved.attachment);
       } catch (err) {
+        // The interface went away between two rtnetlink events (a pod
+        // deleted): nothing to move; the pending sync releases it.
+        if ((err as { code?: string }).code === 'ENODEV') continue;
         // Off the hook now: the next sync attaches it again and reports a failure.
         this.attached.delete(key);
         this.log.warn('moving ours back to the head failed', { interface: a.name, ifindex: a.ifindex, direction: a.direction, err });
