@@ -1,9 +1,9 @@
 // The TypeScript fold of a drain() buffer per pair, as the agent did before it
 // folded in the addon (readPairs): bench/drain.ts still measures it beside the
 // native fold, and tests/bench/js-fold.test.ts keeps it exact.
-import { DRAIN_RECORD_SIZE, FLOW_KEY_SIZE, type FlowDelta } from '../agent/src/bpf/records.js';
+import { DRAIN_RECORD_SIZE, FLOW_KEY_SIZE, PROTOCOL_NAMES, type FlowDelta } from '../agent/src/bpf/records.js';
 import { formatIPv4, formatIPv6 } from '../agent/src/bpf/ip.js';
-import { PROTOCOL_NAMES, U32, fold, pairKey, type PairTotals } from '../agent/src/collector/aggregate.js';
+import { U32, fold, pairKey, type PairTotals } from '../agent/src/collector/aggregate.js';
 
 /**
  * The same as aggregate(decodeDrained(records).concat(overflow)), read straight

@@ -23,11 +23,13 @@ export interface FlowDelta {
   lastSeenNs: bigint;
 }
 
-const PROTOCOLS: Record<number, Protocol> = { 6: 'tcp', 17: 'udp' };
+/** IP protocol numbers of the two protocols the programs count, both ways. */
+export const PROTOCOL_NAMES: Record<number, Protocol> = { 6: 'tcp', 17: 'udp' };
+export const PROTOCOL_NUMBERS: Record<Protocol, number> = { tcp: 6, udp: 17 };
 
 function decodeKey(buf: Buffer, at: number) {
   const family = buf[at] === 6 ? 6 : 4;
-  const protocol = PROTOCOLS[buf[at + 1]!];
+  const protocol = PROTOCOL_NAMES[buf[at + 1]!];
   if (!protocol) throw new Error(`flow record with protocol ${buf[at + 1]}: the BPF object and agent disagree`);
   const fmt = family === 4 ? formatIPv4 : formatIPv6;
   return {

@@ -1,6 +1,6 @@
 // Folds per-connection deltas into per-pair totals: the unit a series is
 // exported for. Pure, so it is unit-tested without a kernel.
-import type { FlowDelta, Protocol } from '../bpf/records.js';
+import { PROTOCOL_NAMES, type FlowDelta, type Protocol } from '../bpf/records.js';
 import { formatIPv4, formatIPv6 } from '../bpf/ip.js';
 
 export interface PairTotals {
@@ -43,7 +43,6 @@ export function fold(pairs: Map<string, PairTotals>, connections: Set<string>, d
   }
 }
 
-export const PROTOCOL_NAMES: Record<number, Protocol> = { 6: 'tcp', 17: 'udp' };
 export const U32 = 2 ** 32;
 
 export const PAIR_RECORD_SIZE = 56;

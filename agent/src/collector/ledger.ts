@@ -5,7 +5,7 @@
 // transaction leaves it recorded; the next one finishes it, skipping the pairs
 // already done. So a byte drained from the kernel is never only in memory.
 import type { BpfObject, FlowControl } from '../native.js';
-import { decodeOverflow, type FlowDelta, type Protocol } from '../bpf/records.js';
+import { PROTOCOL_NAMES, PROTOCOL_NUMBERS, decodeOverflow, type FlowDelta, type Protocol } from '../bpf/records.js';
 import { formatIPv4, formatIPv6, parseIP } from '../bpf/ip.js';
 import { aggregate, decodePairRecords, pairKey, type PairTotals } from './aggregate.js';
 
@@ -15,8 +15,6 @@ const TXN_NONE = 0;
 const TXN_SLOT = 1;
 const TXN_RING = 2;
 const SLOT_MAPS = ['connection_flows', 'connection_flows_1'] as const;
-const PROTOCOL_NUMBERS: Record<Protocol, number> = { tcp: 6, udp: 17 };
-const PROTOCOL_NAMES: Record<number, Protocol> = { 6: 'tcp', 17: 'udp' };
 
 export interface LedgerEntry {
   src: string;
