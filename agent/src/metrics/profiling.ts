@@ -6,6 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import { Session } from 'node:inspector/promises';
 import { getHeapSnapshot } from 'node:v8';
+import { close, listen } from './listen.js';
 
 const MAX_SECONDS = 120;
 
@@ -47,21 +48,15 @@ export class ProfilingServer {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /debug/cpu-profile?seconds=10 or /debug/heap-snapshot\n');
       }
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, address, () => resolve());
-    });
+    const bound = await listen(server, port, address);
     this.server = server;
-    const bound = server.address();
-    return typeof bound === 'object' && bound ? bound.port : port;
+    return bound;
   }
 
   async stop(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (server) await close(server);
   }
 }
 

@@ -1,8 +1,8 @@
 // HTTP: /metrics for Prometheus, /health/live and /health/ready for the kubelet.
 import { createServer, type Server } from 'node:http';
-import type { Socket } from 'node:net';
 import type { Registry } from 'prom-client';
 import { renderMetrics } from './exposition.js';
+import { close, listen } from './listen.js';
 
 export interface Health {
   live(): boolean;
@@ -11,7 +11,6 @@ export interface Health {
 
 export class MetricsServer {
   private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
 
   constructor(
     private readonly registry: Registry,
@@ -44,25 +43,14 @@ export class MetricsServer {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics, /health/live, /health/ready\n');
       }
     });
-    server.on('connection', (s) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, address, () => resolve());
-    });
+    const bound = await listen(server, port, address);
     this.server = server;
-    const bound = server.address();
-    return typeof bound === 'object' && bound ? bound.port : port;
+    return bound;
   }
 
-  /** Closes kept-alive sockets first so close() does not wait on them. */
   async stop(): Promise<void> {
     const server = this.server;
-    if (!server) return;
     this.server = undefined;
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (server) await close(server);
   }
 }
