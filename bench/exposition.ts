@@ -1,10 +1,12 @@
-// Exposition: /metrics for N IP-pair series (three series per pair: bytes,
-// packets, active connections) rendered by prom-client's Registry.metrics()
-// and by the agent's renderMetrics() from the same registry. Both outputs are
-// compared byte for byte every round; each time includes encoding the text
-// to the bytes the HTTP response carries.
+// Exposition: /metrics for N IP pairs (three series per pair: bytes, packets,
+// active connections), rendered by prom-client from its own Counter and Gauge
+// instruments (the baseline: how the agent held the series before its pair
+// table) and by the agent's renderMetrics() from the pair table. Both outputs
+// are compared byte for byte every round; each time includes encoding the
+// text to the bytes the HTTP response carries.
 import { createMetrics } from '../agent/src/metrics/registry.js';
 import { renderMetrics } from '../agent/src/metrics/exposition.js';
+import { Twin, type Labels } from './pair-twin.js';
 import { spread, type Spread } from './stats.js';
 
 export interface ExpositionOptions {
@@ -29,8 +31,8 @@ const seconds = (from: bigint) => Number(process.hrtime.bigint() - from) / 1e9;
 export async function runExposition(o: ExpositionOptions): Promise<ExpositionResult[]> {
   const out: ExpositionResult[] = [];
   for (const n of o.pairs) {
-    const m = createMetrics();
-    const labels = Array.from({ length: n }, (_, i) => ({
+    const twin = new Twin(createMetrics());
+    const labels: Labels[] = Array.from({ length: n }, (_, i) => ({
       src_ip: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
       dst_ip: `10.200.${(i >> 4) & 255}.${(i * 7) & 255}`,
       protocol: i & 1 ? 'udp' : 'tcp',
@@ -40,16 +42,12 @@ export async function runExposition(o: ExpositionOptions): Promise<ExpositionRes
     // Round 0 is the first scrape after the series appeared (caches cold);
     // counters move between rounds as they do between scrapes.
     for (let r = 0; r <= o.rounds; r++) {
-      for (const [i, l] of labels.entries()) {
-        m.trafficBytes.inc(l, 1_000_000 + i * 1000 + r);
-        m.trafficPackets.inc(l, 1000 + r);
-        m.activeConnections.set(l, (i + r) % 10);
-      }
+      for (const [i, l] of labels.entries()) twin.add(l, 1_000_000 + i * 1000 + r, 1000 + r, (i + r) % 10);
       let t = process.hrtime.bigint();
-      const a = Buffer.from(await m.registry.metrics());
+      const a = Buffer.from(await twin.expected());
       const pa = seconds(t);
       t = process.hrtime.bigint();
-      const b = Buffer.from(await renderMetrics(m.registry));
+      const b = await renderMetrics(twin.m.registry);
       const pb = seconds(t);
       if (!a.equals(b)) throw new Error(`renderMetrics differs from prom-client's text at ${n} pairs`);
       bytes = b.length;

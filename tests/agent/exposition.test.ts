@@ -1,55 +1,71 @@
 // renderMetrics (agent/src/metrics/exposition.ts) must produce exactly the
-// text prom-client's Registry.metrics() produces, on every scrape, for the
-// agent's registry: counters, gauges, histograms, escapes, removed series.
+// text prom-client produces, on every scrape, for the agent's registry:
+// the pair series from the pair table, counters, gauges, histograms, escapes,
+// removed series. The reference is prom-client twice over: its own Counter
+// and Gauge instruments holding the same pairs, and its Registry.metrics()
+// reading the pair series through get().
 import test from 'ava';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { createMetrics } from '../../agent/src/metrics/registry.js';
 import { renderMetrics } from '../../agent/src/metrics/exposition.js';
+import { Twin, type Labels } from '../../bench/pair-twin.js';
+
+const pairs: Labels[] = Array.from({ length: 50 }, (_, i) => ({ src_ip: `10.0.${i}.1`, dst_ip: i % 2 ? `fd00::${i.toString(16)}` : '10.96.0.10', protocol: i % 3 ? 'tcp' : 'udp' }));
+for (const l of pairs) if (l.dst_ip.includes(':')) l.src_ip = `fd00:10:244::${l.src_ip.split('.')[2]}`;
 
 test('the agent registry renders byte for byte as prom-client renders it, scrape after scrape', async (t) => {
   const m = createMetrics();
-  t.is(await renderMetrics(m.registry), await m.registry.metrics(), 'empty registry');
-  const pairs = Array.from({ length: 50 }, (_, i) => ({ src_ip: `10.0.${i}.1`, dst_ip: i % 2 ? `fd00::${i.toString(16)}` : '10.96.0.10', protocol: i % 3 ? 'tcp' : 'udp' }));
-  for (const [i, labels] of pairs.entries()) {
-    m.trafficBytes.inc(labels, 2 ** 40 + i);
-    m.trafficPackets.inc(labels, i + 1);
-    m.activeConnections.set(labels, i % 4);
-  }
+  const twin = new Twin(m);
+  t.is((await renderMetrics(m.registry)).toString(), await m.registry.metrics(), 'empty registry');
+  for (const [i, l] of pairs.entries()) twin.add(l, 2 ** 40 + i, i + 1, i % 4);
+  twin.add(pairs[3]!, 2 ** 53 - 2 ** 40 - 5, 99_999_999, 100_000_000);
   m.collectionDuration.observe(0.013);
   m.collectionDuration.observe(3);
   m.collectorErrors.inc({ type: 'drain' }, 0);
   m.mapUtilization.set({ map: 'connection_flows' }, 12.5);
-  const first = await renderMetrics(m.registry);
-  t.is(first, await m.registry.metrics());
-  t.true(first.includes('kubeadapt_connection_traffic_bytes_total{src_ip="10.0.1.1",dst_ip="fd00::1",protocol="tcp"} 1099511627777\n'));
+  const first = (await renderMetrics(m.registry)).toString();
+  t.is(first, await m.registry.metrics(), 'as prom-client formats the pair series');
+  t.is(first, await twin.expected(), 'as prom-client instruments holding the same pairs render');
+  t.true(first.includes('kubeadapt_connection_traffic_bytes_total{src_ip="fd00:10:244::1",dst_ip="fd00::1",protocol="tcp"} 1099511627777\n'));
+  t.true(first.includes(`{src_ip="fd00:10:244::3",dst_ip="fd00::3",protocol="udp"} ${2 ** 53 - 2}\n`));
 
-  // A second scrape reuses cached line prefixes: values move, series go.
-  m.trafficBytes.inc(pairs[1]!, 5);
-  m.activeConnections.set(pairs[1]!, 9);
-  m.trafficBytes.remove(pairs[2]!);
-  m.trafficPackets.remove(pairs[2]!);
-  m.activeConnections.remove(pairs[2]!);
+  // Values move, series go, rows are reused.
+  twin.add(pairs[1]!, 5, 1, 9);
+  twin.remove(pairs[2]!);
+  twin.add({ src_ip: '10.244.9.9', dst_ip: '10.244.8.8', protocol: 'udp' }, 7, 1, 1);
   m.mapUtilization.set({ map: 'connection_flows' }, NaN);
-  const second = await renderMetrics(m.registry);
+  const second = (await renderMetrics(m.registry)).toString();
   t.is(second, await m.registry.metrics());
-  t.not(second, first);
   t.false(second.includes('src_ip="10.0.2.1"'));
+  t.true(second.includes('{src_ip="10.244.9.9",dst_ip="10.244.8.8",protocol="udp"} 7\n'));
+  t.is(m.pairs.size, pairs.length);
+});
+
+test('without connection tracking the active-connections metric has no series', async (t) => {
+  const m = createMetrics();
+  const twin = new Twin(m);
+  twin.add(pairs[0]!, 10, 1, 1);
+  m.pairs.trackConnections = false;
+  const text = (await renderMetrics(m.registry)).toString();
+  t.is(text, await m.registry.metrics());
+  t.regex(text, /# TYPE kubeadapt_active_connections gauge\n\n/);
+  t.false(text.includes('kubeadapt_active_connections{'));
 });
 
 test('label values and help text are escaped as prom-client escapes them', async (t) => {
   const registry = new Registry();
   const c = new Counter({ name: 'x_total', help: 'back\\slash and\nnewline', labelNames: ['v'], registers: [registry] });
-  c.inc({ v: 'quote " back\\slash \n newline' }, 2);
+  c.inc({ v: 'quote " back\\slash \n newline ü' }, 2);
   const g = new Gauge({ name: 'g', help: 'h', registers: [registry] });
   g.set(-Infinity);
-  t.is(await renderMetrics(registry), await registry.metrics());
+  t.is((await renderMetrics(registry)).toString(), await registry.metrics());
 });
 
 test('a registry with default labels is left to prom-client', async (t) => {
   const registry = new Registry();
   registry.setDefaultLabels({ node: 'n1' });
   new Counter({ name: 'y_total', help: 'h', labelNames: ['a'], registers: [registry] }).inc({ a: '1' });
-  const text = await renderMetrics(registry);
+  const text = (await renderMetrics(registry)).toString();
   t.is(text, await registry.metrics());
   t.true(text.includes('node="n1"'));
 });

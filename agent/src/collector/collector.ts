@@ -6,8 +6,9 @@ import type { BpfObject } from '../native.js';
 import type { Logger } from '../log.js';
 import type { AgentMetrics } from '../metrics/registry.js';
 import { AGENT_STATS, namedStats, type AgentStat } from '../bpf/stats.js';
-import { pairKey, type PairTotals } from './aggregate.js';
-import { Ledger, type TxnResult } from './ledger.js';
+import { FLOW_KEY_SIZE, OVERFLOW_RECORD_SIZE } from '../bpf/records.js';
+import { Ledger, PAIR_RECORD_SIZE, readU64, type TxnResult } from './ledger.js';
+import { PairTable } from './pair-table.js';
 
 export interface CollectorOptions {
   intervalMs: number;
@@ -28,23 +29,17 @@ const IGNORED_REASONS: Partial<Record<AgentStat, string>> = {
 
 export const COLLECTOR_ERROR_TYPES = ['drain', 'attach', 'ringbuf_full', 'ringbuf_consume', 'map_update'] as const;
 
-interface SeriesState {
-  labels: { src_ip: string; dst_ip: string; protocol: string };
-  lastActiveMs: number;
-  /** Bound to the series once: an inc() then skips prom-client's label hashing. */
-  bytes: { inc(value: number): void };
-  packets: { inc(value: number): void };
-}
-
 export class Collector {
   private timer: NodeJS.Timeout | undefined;
   private overflowTimer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private readonly ledger: Ledger;
-  private readonly series = new Map<string, SeriesState>();
+  private readonly pairs: PairTable;
   private readonly lastStats = new Map<AgentStat, number>();
-  /** Connections the ring transactions applied since the last collection. */
-  private ringConnections = new Map<string, Set<string>>();
+  /** Rows with traffic this interval, and their connections from the slot. */
+  private active = new Map<number, number>();
+  /** Connections (their ports) the ring transactions applied since the last collection, per row. */
+  private ringConnections = new Map<number, Set<number>>();
   private ringRecords = 0;
   collections = 0;
 
@@ -55,7 +50,9 @@ export class Collector {
     private readonly opts: CollectorOptions,
     private readonly now: () => number = Date.now,
   ) {
-    this.ledger = new Ledger(bpf);
+    this.pairs = metrics.pairs;
+    this.pairs.trackConnections = opts.connectionTracking;
+    this.ledger = new Ledger(bpf, this.pairs);
     // Known label values start at 0 so dashboards and alerts see a series
     // (and rate() a first sample) before the first error happens.
     for (const reason of Object.values(IGNORED_REASONS)) metrics.ignoredPackets.inc({ reason }, 0);
@@ -64,16 +61,13 @@ export class Collector {
 
   /** Counters continue from the pinned ledger; a transaction a dead process left is finished. */
   async restore(): Promise<number> {
-    const entries = await this.ledger.load();
+    const loaded = await this.ledger.load();
     const now = this.now();
-    for (const [key, e] of entries) {
-      const s = this.seriesFor(key, e, now);
-      s.bytes.inc(e.bytes);
-      s.packets.inc(e.packets);
-    }
+    const t = this.pairs;
+    for (let row = 0; row < t.end; row++) t.lastActiveMs[row] = now;
     const recovered = await this.ledger.recover();
-    if (recovered) this.exportDeltas(recovered.deltas, now);
-    return entries.size;
+    if (recovered) this.onTxn(recovered, false);
+    return loaded;
   }
 
   start(): void {
@@ -106,15 +100,33 @@ export class Collector {
     }
   }
 
-  private onTxn(r: TxnResult): void {
-    this.exportDeltas(r.deltas, this.now());
-    if (r.kind !== 'ring') return;
-    this.ringRecords += r.overflowRecords.length;
-    for (const d of r.overflowRecords) {
-      const key = pairKey(d.src, d.dst, d.protocol);
-      let conns = this.ringConnections.get(key);
-      if (!conns) this.ringConnections.set(key, (conns = new Set()));
-      conns.add(`${d.srcPort}|${d.dstPort}`);
+  /** What a transaction applied is this interval's activity; the table already has the totals. */
+  private onTxn(r: TxnResult, current = true): void {
+    const now = this.now();
+    const t = this.pairs;
+    for (let i = 0; i < r.rows.length; i++) {
+      const row = r.rows[i]!;
+      if (row < 0) continue;
+      t.lastActiveMs[row] = now;
+      if (!this.active.has(row)) this.active.set(row, 0);
+    }
+    if (r.kind === 'slot') {
+      // A recovered slot's connections may be the current slot's too: only the current one is counted.
+      if (!current) return;
+      for (let i = 0; i < r.rows.length; i++) {
+        const row = r.rows[i]!;
+        if (row >= 0) this.active.set(row, r.records.readUInt32LE(i * PAIR_RECORD_SIZE + 52));
+      }
+      return;
+    }
+    this.ringRecords += r.overflow.length / OVERFLOW_RECORD_SIZE;
+    for (let at = 0; at + OVERFLOW_RECORD_SIZE <= r.overflow.length; at += OVERFLOW_RECORD_SIZE) {
+      const key = r.overflow.toString('latin1', at, at + 4) + r.overflow.toString('latin1', at + 8, at + FLOW_KEY_SIZE);
+      const row = t.find(key);
+      if (row < 0) continue;
+      let conns = this.ringConnections.get(row);
+      if (!conns) this.ringConnections.set(row, (conns = new Set()));
+      conns.add(r.overflow.readUInt32LE(at + 4));
     }
   }
 
@@ -130,24 +142,21 @@ export class Collector {
     const end = this.metrics.collectionDuration.startTimer();
     try {
       await this.foldOverflow();
-      let slot: TxnResult | undefined;
-      for (const r of await this.ledger.drainSlot()) {
-        this.onTxn(r);
-        if (r.kind === 'slot') slot = r;
+      let drained = 0;
+      const done = await this.ledger.drainSlot();
+      for (const [i, r] of done.entries()) {
+        // The last one is this interval's; one before it was left by a dead process.
+        this.onTxn(r, i === done.length - 1);
+        if (r.kind === 'slot') {
+          drained = r.drainedFlows;
+          if (this.opts.dumpMaps && this.log.enabled('debug')) this.dumpPairs(r);
+        }
       }
-      const active = new Map<string, number>();
-      for (const [key, d] of slot?.deltas ?? []) active.set(key, d.connections);
-      for (const [key, conns] of this.ringConnections) active.set(key, (active.get(key) ?? 0) + conns.size);
-      const drained = slot?.drainedFlows ?? 0;
+      for (const [row, conns] of this.ringConnections) this.active.set(row, (this.active.get(row) ?? 0) + conns.size);
       this.metrics.overflowShare.set(this.ringRecords + drained ? this.ringRecords / (this.ringRecords + drained) : 0);
-      this.ringRecords = 0;
-      this.ringConnections = new Map();
-      if (this.opts.dumpMaps && this.log.enabled('debug')) {
-        for (const [key, d] of slot?.deltas ?? []) this.log.debug('pair drained', { pair: key, bytes: d.bytes, packets: d.packets, connections: d.connections });
-      }
-      this.updateActivity(active);
-      this.metrics.ipPairsBatchSize.set(active.size);
-      this.metrics.mapUtilization.set({ map: 'connection_flows' }, ((slot?.drainedFlows ?? 0) / this.opts.maxFlows) * 100);
+      this.metrics.ipPairsBatchSize.set(this.active.size);
+      this.endInterval();
+      this.metrics.mapUtilization.set({ map: 'connection_flows' }, (drained / this.opts.maxFlows) * 100);
       this.exportKernelStats();
       this.collections++;
     } catch (err) {
@@ -158,46 +167,33 @@ export class Collector {
     }
   }
 
-  private seriesFor(key: string, p: { src: string; dst: string; protocol: string }, now: number): SeriesState {
-    let s = this.series.get(key);
-    if (!s) {
-      const labels = { src_ip: p.src, dst_ip: p.dst, protocol: p.protocol };
-      s = { labels, lastActiveMs: now, bytes: this.metrics.trafficBytes.labels(labels), packets: this.metrics.trafficPackets.labels(labels) };
-      this.series.set(key, s);
-    }
-    return s;
-  }
-
-  private exportDeltas(deltas: Map<string, PairTotals>, now: number): void {
-    for (const [key, d] of deltas) {
-      const s = this.seriesFor(key, d, now);
-      s.lastActiveMs = now;
-      s.bytes.inc(d.bytes);
-      s.packets.inc(d.packets);
+  private dumpPairs(r: TxnResult): void {
+    for (let i = 0; i < r.rows.length; i++) {
+      if (r.rows[i]! < 0) continue;
+      const at = i * PAIR_RECORD_SIZE;
+      const l = this.pairs.labelsOf(r.rows[i]!);
+      this.log.debug('pair drained', {
+        pair: `${l.src_ip}|${l.dst_ip}|${l.protocol}`,
+        bytes: readU64(r.records, at + 36), packets: readU64(r.records, at + 44), connections: r.records.readUInt32LE(at + 52),
+      });
     }
   }
 
-  /** Active connections per pair for this interval; idle series past the TTL go. */
-  private updateActivity(active: Map<string, number>): void {
+  /** Active connections per pair for the interval that ends; idle pairs past the TTL go. */
+  private endInterval(): void {
     const now = this.now();
-    const expired: string[] = [];
-    for (const [key, s] of this.series) {
-      const conns = active.get(key);
-      if (conns !== undefined) {
-        if (this.opts.connectionTracking) this.metrics.activeConnections.set(s.labels, conns);
-        continue;
-      }
-      if (now - s.lastActiveMs > this.opts.pairTtlMs) {
-        this.metrics.trafficBytes.remove(s.labels);
-        this.metrics.trafficPackets.remove(s.labels);
-        this.metrics.activeConnections.remove(s.labels);
-        this.series.delete(key);
-        expired.push(key);
-      } else if (this.opts.connectionTracking) {
-        this.metrics.activeConnections.set(s.labels, 0);
-      }
+    const t = this.pairs;
+    const expired: number[] = [];
+    for (let row = 0; row < t.end; row++) {
+      if (!t.live(row)) continue;
+      const conns = this.active.get(row);
+      t.connections[row] = conns ?? 0;
+      if (conns === undefined && now - t.lastActiveMs[row]! > this.opts.pairTtlMs) expired.push(row);
     }
     this.ledger.forget(expired);
+    this.active = new Map();
+    this.ringRecords = 0;
+    this.ringConnections = new Map();
   }
 
   /** Kernel counters are cumulative (and survive restarts when pinned). */

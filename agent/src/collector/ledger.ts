@@ -4,41 +4,42 @@
 // the last transaction applied to it. A process that dies anywhere in a
 // transaction leaves it recorded; the next one finishes it, skipping the pairs
 // already done. So a byte drained from the kernel is never only in memory.
+// In memory the totals live in the PairTable the series are rendered from.
 import type { BpfObject, FlowControl } from '../native.js';
-import { PROTOCOL_NAMES, PROTOCOL_NUMBERS, decodeOverflow, type FlowDelta, type Protocol } from '../bpf/records.js';
-import { formatIPv4, formatIPv6, parseIP } from '../bpf/ip.js';
-import { aggregate, decodePairRecords, pairKey, type PairTotals } from './aggregate.js';
+import { PROTOCOL_NAMES, PROTOCOL_NUMBERS, FLOW_KEY_SIZE, OVERFLOW_RECORD_SIZE, type Protocol } from '../bpf/records.js';
+import { parseIP } from '../bpf/ip.js';
+import { PAIR_KEY_SIZE, PairTable } from './pair-table.js';
 
-export const PAIR_KEY_SIZE = 36;
+export { PAIR_KEY_SIZE };
 export const PAIR_TOTALS_SIZE = 24;
+/** readPairs' records: pair_key, bytes u64, packets u64, connections u32. */
+export const PAIR_RECORD_SIZE = 56;
 const TXN_NONE = 0;
 const TXN_SLOT = 1;
 const TXN_RING = 2;
 const SLOT_MAPS = ['connection_flows', 'connection_flows_1'] as const;
-
-export interface LedgerEntry {
-  src: string;
-  dst: string;
-  protocol: Protocol;
-  bytes: number;
-  packets: number;
-  epoch: bigint;
-}
+const U32 = 2 ** 32;
 
 export interface TxnResult {
   kind: 'slot' | 'ring';
-  /** Per pair, what this transaction added (pairs it had already applied are absent). */
-  deltas: Map<string, PairTotals>;
+  /** Per pair what the transaction drained (PAIR_RECORD_SIZE bytes each). */
+  records: Buffer;
+  /** The table row record i was added to, or -1 where an earlier attempt had applied it. */
+  rows: Int32Array;
   /** Connections read from the idle slot (slot transactions). */
   drainedFlows: number;
-  /** Overflow records folded (ring transactions). */
-  overflowRecords: FlowDelta[];
+  /** Overflow records (flow_record) folded (ring transactions). */
+  overflow: Buffer;
 }
 
 /** Counts stay below 2^53: written as two 32-bit halves, no BigInt per value. */
 function writeU64(buf: Buffer, at: number, value: number): void {
-  buf.writeUInt32LE(value % 2 ** 32, at);
-  buf.writeUInt32LE(Math.floor(value / 2 ** 32), at + 4);
+  buf.writeUInt32LE(value % U32, at);
+  buf.writeUInt32LE(Math.floor(value / U32), at + 4);
+}
+
+export function readU64(buf: Buffer, at: number): number {
+  return buf.readUInt32LE(at) + buf.readUInt32LE(at + 4) * U32;
 }
 
 export function encodePairKey(src: string, dst: string, protocol: Protocol): Buffer {
@@ -50,32 +51,76 @@ export function encodePairKey(src: string, dst: string, protocol: Protocol): Buf
   return b;
 }
 
+/** The pair_key of a flow_key at buf[at..]: the flow key without its ports. */
+function pairKeyOfFlow(buf: Buffer, at: number): string {
+  return buf.toString('latin1', at, at + 4) + buf.toString('latin1', at + 8, at + FLOW_KEY_SIZE);
+}
+
+/**
+ * Overflow records folded per pair into readPairs' record layout, so both
+ * transaction kinds apply the same way. A connection repeats once per packet
+ * in the ring; it is counted once.
+ */
+export function foldOverflow(buf: Buffer): Buffer {
+  const n = Math.floor(buf.length / OVERFLOW_RECORD_SIZE);
+  const out = Buffer.alloc(n * PAIR_RECORD_SIZE);
+  const index = new Map<string, number>();
+  const seen = new Set<string>();
+  const bytes: number[] = [], packets: number[] = [], conns: number[] = [];
+  for (let at = 0; at + OVERFLOW_RECORD_SIZE <= buf.length; at += OVERFLOW_RECORD_SIZE) {
+    if (!PROTOCOL_NAMES[buf[at + 1]!]) throw new Error(`flow record with protocol ${buf[at + 1]}: the BPF object and agent disagree`);
+    const key = pairKeyOfFlow(buf, at);
+    let i = index.get(key);
+    if (i === undefined) {
+      i = index.size;
+      index.set(key, i);
+      out.write(key, i * PAIR_RECORD_SIZE, 'latin1');
+      bytes.push(0), packets.push(0), conns.push(0);
+    }
+    bytes[i]! += readU64(buf, at + FLOW_KEY_SIZE);
+    packets[i]! += readU64(buf, at + FLOW_KEY_SIZE + 8);
+    const conn = buf.toString('latin1', at, at + FLOW_KEY_SIZE);
+    if (!seen.has(conn)) {
+      seen.add(conn);
+      conns[i]!++;
+    }
+  }
+  for (let i = 0; i < index.size; i++) {
+    const at = i * PAIR_RECORD_SIZE;
+    writeU64(out, at + 36, bytes[i]!);
+    writeU64(out, at + 44, packets[i]!);
+    out.writeUInt32LE(conns[i]!, at + 52);
+  }
+  return out.subarray(0, index.size * PAIR_RECORD_SIZE);
+}
+
 export class Ledger {
-  private readonly entries = new Map<string, LedgerEntry>();
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly bpf: BpfObject) {}
+  constructor(
+    private readonly bpf: BpfObject,
+    private readonly table: PairTable,
+  ) {}
 
-  /** Reads the pinned totals: what earlier processes exported. */
-  async load(): Promise<ReadonlyMap<string, LedgerEntry>> {
+  /** Reads the pinned totals (what earlier processes exported) into the table; returns how many. */
+  async load(): Promise<number> {
     const { keys, values, count } = await this.bpf.readMap('pair_totals');
+    const t = this.table;
+    let loaded = 0;
     for (let i = 0; i < count; i++) {
-      const k = keys.subarray(i * PAIR_KEY_SIZE, (i + 1) * PAIR_KEY_SIZE);
-      const v = values.subarray(i * PAIR_TOTALS_SIZE, (i + 1) * PAIR_TOTALS_SIZE);
-      const protocol = PROTOCOL_NAMES[k[1]!];
-      if (!protocol) continue;
-      const fmt = k[0] === 6 ? formatIPv6 : formatIPv4;
-      const p = { src: fmt(k, 4), dst: fmt(k, 20), protocol };
-      this.entries.set(pairKey(p.src, p.dst, p.protocol), {
-        ...p,
-        bytes: Number(v.readBigUInt64LE(0)), packets: Number(v.readBigUInt64LE(8)), epoch: v.readBigUInt64LE(16),
-      });
+      const k = i * PAIR_KEY_SIZE;
+      // A pair from a newer object this agent cannot name stays pinned, untouched.
+      if (!PROTOCOL_NAMES[keys[k + 1]!]) continue;
+      const key = PairTable.keyOf(keys, k);
+      let row = t.find(key);
+      if (row < 0) row = t.add(keys, k, key);
+      const v = i * PAIR_TOTALS_SIZE;
+      t.bytes[row] = readU64(values, v);
+      t.packets[row] = readU64(values, v + 8);
+      t.epoch[row] = readU64(values, v + 16);
+      loaded++;
     }
-    return this.entries;
-  }
-
-  get(key: string): LedgerEntry | undefined {
-    return this.entries.get(key);
+    return loaded;
   }
 
   /** Transactions never interleave: each waits for the one before. */
@@ -125,9 +170,9 @@ export class Ledger {
   }
 
   private async finish(ctl: FlowControl): Promise<TxnResult> {
-    let deltas: Map<string, PairTotals>;
+    let records: Buffer;
     let drainedFlows = 0;
-    let overflowRecords: FlowDelta[] = [];
+    let overflow: Buffer = Buffer.alloc(0);
     let idleKeys: Buffer = Buffer.alloc(0);
     const idle = SLOT_MAPS[ctl.activeSlot ^ 1]!;
     if (ctl.txnKind === TXN_SLOT) {
@@ -135,64 +180,63 @@ export class Ledger {
       const read = await this.bpf.readPairs(idle);
       drainedFlows = read.count;
       idleKeys = read.keys;
-      deltas = decodePairRecords(read.pairs);
+      records = read.pairs;
     } else {
-      const { records } = this.bpf.ringPeek(ctl.txnRingEnd);
-      overflowRecords = decodeOverflow(records);
-      deltas = aggregate(overflowRecords);
+      overflow = this.bpf.ringPeek(ctl.txnRingEnd).records;
+      records = foldOverflow(overflow);
     }
-    const applied = this.apply(deltas, ctl.txnEpoch);
+    const { rows, applied } = this.apply(records, Number(ctl.txnEpoch));
     // Failpoint for the restart tests: die where a crash hurts most, after the
     // ledger has the deltas and before the slot or ring is released.
-    if (applied.size > 0 && process.env.EBPF_FAILPOINT === 'ledger-after-apply') process.kill(process.pid, 'SIGKILL');
+    if (applied > 0 && process.env.EBPF_FAILPOINT === 'ledger-after-apply') process.kill(process.pid, 'SIGKILL');
     if (ctl.txnKind === TXN_SLOT) {
       this.bpf.deleteKeys(idle, idleKeys);
     } else {
       this.bpf.ringAdvance(ctl.txnRingEnd);
     }
     this.bpf.setControl({ ...ctl, txnKind: TXN_NONE });
-    return { kind: ctl.txnKind === TXN_SLOT ? 'slot' : 'ring', deltas: applied, drainedFlows, overflowRecords };
+    return { kind: ctl.txnKind === TXN_SLOT ? 'slot' : 'ring', records, rows, drainedFlows, overflow };
   }
 
   /** Adds each pair's delta once per epoch and writes the new totals. */
-  private apply(deltas: Map<string, PairTotals>, epoch: bigint): Map<string, PairTotals> {
-    const applied = new Map<string, PairTotals>();
+  private apply(records: Buffer, epoch: number): { rows: Int32Array; applied: number } {
+    const t = this.table;
+    const n = Math.floor(records.length / PAIR_RECORD_SIZE);
+    const rows = new Int32Array(n);
     // One buffer each for keys and values: no allocation per pair (bench/ drain).
-    const keys = Buffer.allocUnsafe(deltas.size * PAIR_KEY_SIZE);
-    const values = Buffer.allocUnsafe(deltas.size * PAIR_TOTALS_SIZE);
-    let n = 0;
-    for (const [key, d] of deltas) {
-      let e = this.entries.get(key);
-      if (e?.epoch === epoch) continue;
-      if (!e) {
-        e = { src: d.src, dst: d.dst, protocol: d.protocol, bytes: 0, packets: 0, epoch };
-        this.entries.set(key, e);
+    const keys = Buffer.allocUnsafe(n * PAIR_KEY_SIZE);
+    const values = Buffer.allocUnsafe(n * PAIR_TOTALS_SIZE);
+    let m = 0;
+    for (let i = 0; i < n; i++) {
+      const at = i * PAIR_RECORD_SIZE;
+      const key = PairTable.keyOf(records, at);
+      let row = t.find(key);
+      if (row < 0) row = t.add(records, at, key);
+      else if (t.epoch[row] === epoch) {
+        rows[i] = -1;
+        continue;
       }
-      e.bytes += d.bytes;
-      e.packets += d.packets;
-      e.epoch = epoch;
-      applied.set(key, d);
-      if (d.rawKey) d.rawKey.copy(keys, n * PAIR_KEY_SIZE);
-      else encodePairKey(d.src, d.dst, d.protocol).copy(keys, n * PAIR_KEY_SIZE);
-      const v = n * PAIR_TOTALS_SIZE;
-      writeU64(values, v, e.bytes);
-      writeU64(values, v + 8, e.packets);
-      values.writeBigUInt64LE(epoch, v + 16);
-      n++;
+      rows[i] = row;
+      t.bytes[row]! += readU64(records, at + 36);
+      t.packets[row]! += readU64(records, at + 44);
+      t.epoch[row] = epoch;
+      records.copy(keys, m * PAIR_KEY_SIZE, at, at + PAIR_KEY_SIZE);
+      const v = m * PAIR_TOTALS_SIZE;
+      writeU64(values, v, t.bytes[row]!);
+      writeU64(values, v + 8, t.packets[row]!);
+      writeU64(values, v + 16, epoch);
+      m++;
     }
-    if (n) this.bpf.updateMap('pair_totals', keys.subarray(0, n * PAIR_KEY_SIZE), values.subarray(0, n * PAIR_TOTALS_SIZE));
-    return applied;
+    if (m) this.bpf.updateMap('pair_totals', keys.subarray(0, m * PAIR_KEY_SIZE), values.subarray(0, m * PAIR_TOTALS_SIZE));
+    return { rows, applied: m };
   }
 
   /** Forgets pairs whose series were dropped (TTL). */
-  forget(keys: readonly string[]): void {
-    const bufs: Buffer[] = [];
-    for (const key of keys) {
-      const e = this.entries.get(key);
-      if (!e) continue;
-      bufs.push(encodePairKey(e.src, e.dst, e.protocol));
-      this.entries.delete(key);
-    }
-    if (bufs.length) this.bpf.deleteKeys('pair_totals', Buffer.concat(bufs));
+  forget(rows: readonly number[]): void {
+    if (!rows.length) return;
+    const keys = Buffer.allocUnsafe(rows.length * PAIR_KEY_SIZE);
+    rows.forEach((row, i) => this.table.keyBytes(row).copy(keys, i * PAIR_KEY_SIZE));
+    this.bpf.deleteKeys('pair_totals', keys);
+    for (const row of rows) this.table.remove(row);
   }
 }

@@ -1,12 +1,12 @@
 // Renders a prom-client Registry in the Prometheus text format, byte for byte
-// as Registry.metrics() does, 2-3x faster for many labelled series
-// (bench/exposition.ts, 100k IP pairs = 300k lines). The series and their
-// values still live in prom-client; only the text is built here. Why it is
-// faster: prom-client formats every label set on every scrape (Object.entries,
-// an escape regex per value, array joins) and copies every metric's values
-// into a new array; here each label set's text is built once and the
-// counters' and gauges' value maps are walked in place.
-import { Registry } from 'prom-client';
+// as Registry.metrics() does. The per-pair series come from the pair table
+// (metrics/pair-series.ts) written straight into the response's bytes; the
+// agent's other metrics (a few dozen series) stay prom-client instruments,
+// whose value maps are walked in place with each label set's text built once
+// (prom-client formats every label set on every scrape and copies every
+// metric's values into a new array).
+import { Registry } from './prom.js';
+import { TextWriter } from './text-writer.js';
 
 interface Value {
   value: number;
@@ -16,9 +16,9 @@ interface Value {
 }
 
 // A label set's `{a="x",b="y"}`, kept on the label object itself: prom-client
-// keeps the caller's object for the series' lifetime, and the agent passes one
-// object per pair to its three series, so the text is built once per pair
-// (a symbol: invisible to Object.keys/entries, which prom-client uses).
+// keeps the caller's object for the series' lifetime, so the text is built
+// once per series (a symbol: invisible to Object.keys/entries, which
+// prom-client uses).
 const LABEL_TEXT = Symbol('exposition label text');
 const NEEDS_ESCAPE = /[\\\n"]/;
 
@@ -77,26 +77,46 @@ function plainValues(metric: unknown): Record<string, Value> | undefined {
   return m.hashMap && typeof m.hashMap === 'object' ? (m.hashMap as Record<string, Value>) : undefined;
 }
 
+interface PairRenderer {
+  maxBytes(): number;
+  renderInto(w: TextWriter): void;
+}
+
+function pairRenderer(metric: unknown): PairRenderer | undefined {
+  const m = metric as Partial<PairRenderer>;
+  return typeof m.renderInto === 'function' && typeof m.maxBytes === 'function' ? (m as PairRenderer) : undefined;
+}
+
 /**
  * Registry.metrics() for a registry in the Prometheus text format without
- * default labels (the agent's own registry); any other registry is handed to
- * prom-client unchanged. String concatenation, not arrays and join: V8 builds
- * a rope and flattens it once (bench/ measured join as the slower of the two).
+ * default labels (the agent's own registry), as the bytes of the response;
+ * any other registry is handed to prom-client unchanged. The pair series
+ * (metrics/pair-series.ts) write their lines from the pair table.
  */
-export async function renderMetrics(registry: Registry): Promise<string> {
+export async function renderMetrics(registry: Registry): Promise<Buffer> {
   const defaults = (registry as unknown as { _defaultLabels?: object })._defaultLabels;
   if (registry.contentType !== Registry.PROMETHEUS_CONTENT_TYPE || (defaults && Object.keys(defaults).length)) {
-    return registry.metrics();
+    return Buffer.from(await registry.metrics());
   }
-  let out = '';
+  const metrics = registry.getMetricsAsArray();
+  let estimate = 64 * 1024;
+  for (const metric of metrics) estimate += pairRenderer(metric)?.maxBytes() ?? 0;
+  const w = new TextWriter(estimate);
   let first = true;
-  for (const metric of registry.getMetricsAsArray()) {
-    const hashMap = plainValues(metric);
+  for (const metric of metrics) {
+    const pairs = pairRenderer(metric);
+    const hashMap = pairs ? undefined : plainValues(metric);
     // get() runs collect() and, for histograms, builds bucket/sum/count values.
-    const m = hashMap ? (metric as unknown as Rendered) : await (metric as unknown as { get(): Promise<Rendered> }).get();
+    const m = pairs || hashMap ? (metric as unknown as Rendered) : await (metric as unknown as { get(): Promise<Rendered> }).get();
     const name = escapeString(m.name);
-    out += `${first ? '' : '\n\n'}# HELP ${name} ${escapeString(m.help)}\n# TYPE ${name} ${m.type}`;
+    let out = `${first ? '' : '\n\n'}# HELP ${name} ${escapeString(m.help)}\n# TYPE ${name} ${m.type}`;
     first = false;
+    if (pairs) {
+      w.string(out);
+      w.reserve(pairs.maxBytes());
+      pairs.renderInto(w);
+      continue;
+    }
     if (hashMap) {
       for (const hash in hashMap) {
         const e = hashMap[hash]!;
@@ -105,6 +125,8 @@ export async function renderMetrics(registry: Registry): Promise<string> {
     } else {
       for (const v of m.values ?? []) out += `\n${v.metricName ?? name}${labelsOf(v)} ${valueText(v.value)}`;
     }
+    w.string(out);
   }
-  return `${out}\n`;
+  w.string('\n');
+  return w.result();
 }

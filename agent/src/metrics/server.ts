@@ -1,6 +1,6 @@
 // HTTP: /metrics for Prometheus, /health/live and /health/ready for the kubelet.
 import { createServer, type Server } from 'node:http';
-import type { Registry } from 'prom-client';
+import type { Registry } from './prom.js';
 import { renderMetrics } from './exposition.js';
 import { close, listen } from './listen.js';
 

@@ -1,0 +1,73 @@
+// The three per-pair metrics (bytes, packets, active connections) as views of
+// the PairTable, registered in the agent's prom-client Registry like any
+// metric: prom-client's metrics()/getMetricsAsJSON() read them through get(),
+// and renderMetrics() writes their lines straight from the table's columns.
+// prom-client's own Counter would keep an object, a label hash string and a
+// labels object per series, three times per pair, and format every label set
+// on every scrape.
+import type { PairTable } from '../collector/pair-table.js';
+import type { MetricDefinition } from './definitions.js';
+import type { TextWriter } from './text-writer.js';
+
+export type PairColumn = 'bytes' | 'packets' | 'connections';
+
+/** Longest label text: two full IPv6 addresses (114 bytes), plus room. */
+const MAX_LABEL_TEXT = 128;
+
+export class PairSeries {
+  readonly name: string;
+  readonly help: string;
+  readonly type: 'counter' | 'gauge';
+  readonly aggregator = 'sum';
+
+  constructor(
+    def: MetricDefinition,
+    private readonly table: PairTable,
+    private readonly column: PairColumn,
+  ) {
+    if (def.type === 'histogram') throw new Error(`${def.name}: a pair series is a counter or a gauge`);
+    this.name = def.name;
+    this.help = def.help;
+    this.type = def.type;
+  }
+
+  private shown(): boolean {
+    return this.column !== 'connections' || this.table.trackConnections;
+  }
+
+  /** prom-client's Metric.get(): what Registry.metrics() formats. */
+  async get() {
+    const t = this.table;
+    const col = t[this.column];
+    const values = [];
+    if (this.shown()) {
+      for (let row = 0; row < t.end; row++) if (t.live(row)) values.push({ value: col[row]!, labels: t.labelsOf(row) });
+    }
+    return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
+  }
+
+  /** The counters mirror the pinned ledger: nothing in the process resets them. */
+  reset(): void {}
+
+  /** Upper bound of the bytes renderInto() writes. */
+  maxBytes(): number {
+    return this.shown() ? this.table.end * (this.name.length + MAX_LABEL_TEXT + 26) : 0;
+  }
+
+  /** `\n<name>{labels} <value>` per live row; the caller reserved maxBytes(). */
+  renderInto(w: TextWriter): void {
+    if (!this.shown()) return;
+    const t = this.table;
+    const col = t[this.column];
+    const labels = t.labels;
+    for (let row = 0; row < t.end; row++) {
+      const l = labels[row];
+      if (l === undefined) continue;
+      w.byte(10);
+      w.ascii(this.name);
+      w.ascii(l);
+      w.byte(32);
+      w.number(col[row]!);
+    }
+  }
+}
