@@ -12,11 +12,11 @@
 #include <chrono>
 #include <cstring>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "errors.h"
 #include "flows.h"
+#include "pair_fold.h"
 
 namespace ebpf_agent {
 namespace {
@@ -159,24 +159,6 @@ Napi::Value FillFlows(const Napi::CallbackInfo& info) {
   return out;
 }
 
-struct PairKey {
-  uint8_t family, protocol;
-  uint8_t src[16], dst[16];
-  bool operator==(const PairKey& o) const { return std::memcmp(this, &o, sizeof(*this)) == 0; }
-};
-struct PairHash {
-  size_t operator()(const PairKey& k) const {
-    // FNV-1a over the packed key: cheap and good enough for a floor.
-    const auto* p = reinterpret_cast<const uint8_t*>(&k);
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < sizeof(k); i++) h = (h ^ p[i]) * 1099511628211ull;
-    return h;
-  }
-};
-struct PairSums {
-  uint64_t bytes = 0, packets = 0, connections = 0;
-};
-
 // benchDrainFloor(mapFd) -> {flows, pairs, bytes, packets, seconds}: the least
 // a drain can do, in C: batch lookup-and-delete of every entry and sums per
 // (family, protocol, src, dst). No slot flip, no copy to JS.
@@ -187,7 +169,7 @@ Napi::Value DrainFloor(const Napi::CallbackInfo& info) {
   uint32_t chunk = 4096;
   std::vector<flow_key> keys;
   std::vector<flow_stats> values;
-  std::unordered_map<PairKey, PairSums, PairHash> pairs;
+  PairFolder pairs(1024);
   flow_key out_batch{};
   bool first = true;
   double flows = 0, bytes = 0, packets = 0;
@@ -200,16 +182,7 @@ Napi::Value DrainFloor(const Napi::CallbackInfo& info) {
                                               &count, &opts);
     int e = err ? errno : 0;
     for (uint32_t i = 0; i < count; i++) {
-      PairKey pk;
-      std::memset(&pk, 0, sizeof(pk));
-      pk.family = keys[i].family;
-      pk.protocol = keys[i].protocol;
-      std::memcpy(pk.src, keys[i].src_addr, 16);
-      std::memcpy(pk.dst, keys[i].dst_addr, 16);
-      PairSums& s = pairs[pk];
-      s.bytes += values[i].bytes;
-      s.packets += values[i].packets;
-      s.connections++;
+      pairs.Add(keys[i], values[i].bytes, values[i].packets);
       bytes += values[i].bytes;
       packets += values[i].packets;
     }

@@ -9,13 +9,13 @@
 #include <cerrno>
 #include <cstring>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "bpf_object.h"
 #include "errors.h"
 #include "flows.h"
 #include "maps.h"
+#include "pair_fold.h"
 
 namespace ebpf_agent {
 namespace {
@@ -114,15 +114,18 @@ class ReadMapWorker : public Napi::AsyncWorker {
   int err_ = 0;
 };
 
+// A vector handed to JavaScript as a Buffer without a copy: the Buffer owns it.
+Napi::Buffer<uint8_t> MoveToBuffer(Napi::Env env, std::vector<uint8_t>&& v) {
+  if (v.empty()) return Napi::Buffer<uint8_t>::New(env, 0);
+  auto* owned = new std::vector<uint8_t>(std::move(v));
+  return Napi::Buffer<uint8_t>::New(env, owned->data(), owned->size(),
+                                    [](Napi::Env, uint8_t*, std::vector<uint8_t>* o) { delete o; }, owned);
+}
+
 // Reads a flow map and folds its connections per pair (family, protocol,
 // addresses) off the JS thread: JavaScript then sees one record per pair, not
 // per connection (bench/drain.ts). Record: pair_key (36 B), bytes, packets
 // (u64), connections (u32): 56 B.
-struct PairSums {
-  uint64_t bytes = 0;
-  uint64_t packets = 0;
-  uint32_t connections = 0;
-};
 constexpr size_t kPairRecordSize = sizeof(pair_key) + 20;
 
 class ReadPairsWorker : public Napi::AsyncWorker {
@@ -134,37 +137,28 @@ class ReadPairsWorker : public Napi::AsyncWorker {
     std::vector<uint8_t> values;
     err_ = ReadAll(fd_, sizeof(flow_key), sizeof(flow_stats), keys_, values, count_);
     if (err_) return SetError("reading map " + name_);
-    std::unordered_map<std::string, PairSums> pairs;
-    pairs.reserve(count_ / 4 + 16);
-    std::string pk(sizeof(pair_key), '\0');
+    PairFolder pairs(count_ / 4);
     for (uint32_t i = 0; i < count_; i++) {
       const auto* k = reinterpret_cast<const flow_key*>(keys_.data() + static_cast<size_t>(i) * sizeof(flow_key));
       const auto* v = reinterpret_cast<const flow_stats*>(values.data() + static_cast<size_t>(i) * sizeof(flow_stats));
-      pk[0] = static_cast<char>(k->family);
-      pk[1] = static_cast<char>(k->protocol);
-      std::memcpy(&pk[4], k->src_addr, 16);
-      std::memcpy(&pk[20], k->dst_addr, 16);
-      PairSums& s = pairs[pk];
-      s.bytes += v->bytes;
-      s.packets += v->packets;
-      s.connections++;
+      pairs.Add(*k, v->bytes, v->packets);
     }
     records_.resize(pairs.size() * kPairRecordSize);
     uint8_t* out = records_.data();
-    for (const auto& [key, s] : pairs) {
-      std::memcpy(out, key.data(), sizeof(pair_key));
+    pairs.ForEach([&out](const pair_key& key, const PairSums& s) {
+      std::memcpy(out, &key, sizeof(pair_key));
       std::memcpy(out + 36, &s.bytes, 8);
       std::memcpy(out + 44, &s.packets, 8);
       std::memcpy(out + 52, &s.connections, 4);
       out += kPairRecordSize;
-    }
+    });
   }
   void OnOK() override {
     Napi::Env env = Env();
     Napi::Object out = Napi::Object::New(env);
     out.Set("count", count_);
-    out.Set("keys", Napi::Buffer<uint8_t>::Copy(env, keys_.data(), keys_.size()));
-    out.Set("pairs", Napi::Buffer<uint8_t>::Copy(env, records_.data(), records_.size()));
+    out.Set("keys", MoveToBuffer(env, std::move(keys_)));
+    out.Set("pairs", MoveToBuffer(env, std::move(records_)));
     deferred_.Resolve(out);
   }
   void OnError(const Napi::Error&) override { deferred_.Reject(ErrnoError(Env(), err_, "reading map " + name_).Value()); }

@@ -27,7 +27,7 @@ export class MetricsServer {
       }
       if (path === '/metrics') {
         renderMetrics(this.registry).then(
-          (text) => res.writeHead(200, { 'content-type': this.registry.contentType }).end(text),
+          (body) => res.writeHead(200, { 'content-type': this.registry.contentType, 'content-length': body.length }).end(body),
           (err) => {
             this.onError(err);
             res.writeHead(500).end('metrics rendering failed\n');
