@@ -21,7 +21,7 @@ export class Twin {
   private row(l: Labels): number {
     const key = encodePairKey(l.src_ip, l.dst_ip, l.protocol);
     const t = this.m.pairs;
-    const found = t.find(key.toString('latin1'));
+    const found = t.find(key);
     return found >= 0 ? found : t.add(key, 0);
   }
 

@@ -9,7 +9,7 @@ import type { Logger } from './log.js';
 import type { BpfObject, NativeAddon } from './native.js';
 import { createMetrics, type AgentMetrics } from './metrics/registry.js';
 import { MetricsServer } from './metrics/server.js';
-import { ProfilingServer, profilingAddress } from './metrics/profiling.js';
+import type { ProfilingServer } from './metrics/profiling.js';
 import { Collector } from './collector/collector.js';
 import { Attacher, type AttachMode } from './interfaces/attacher.js';
 import { InterfaceDiscovery } from './interfaces/discovery.js';
@@ -35,7 +35,8 @@ export function resolveAttachMode(mode: Config['attachMode']): AttachMode {
 export class Agent {
   readonly metrics: AgentMetrics = createMetrics();
   private readonly server: MetricsServer;
-  private readonly profiling = new ProfilingServer();
+  /** Loaded only when enabled: node:inspector and node:v8 cost RSS an idle agent does not need. */
+  private profiling: ProfilingServer | undefined;
   private addon: NativeAddon | undefined;
   private bpf: BpfObject | undefined;
   private collector: Collector | undefined;
@@ -71,7 +72,9 @@ export class Agent {
     this.port = await this.server.start(this.config.metricsPort, this.config.metricsAddress);
     this.log.info('serving metrics', { address: this.config.metricsAddress, port: this.port });
     if (this.config.enableProfiling) {
+      const { ProfilingServer, profilingAddress } = await import('./metrics/profiling.js');
       const address = profilingAddress(this.config.metricsAddress);
+      this.profiling = new ProfilingServer();
       const port = await this.profiling.start(this.config.profilingPort, address);
       this.log.info('serving profiles', { address, port, paths: ['/debug/cpu-profile?seconds=10', '/debug/heap-snapshot'] });
     }
@@ -197,7 +200,7 @@ export class Agent {
         this.log.warn('removing the pin directory failed', { pinPath: this.config.pinPath, err });
       }
     }
-    await this.profiling.stop();
+    await this.profiling?.stop();
     await this.server.stop();
     this.log.info('stopped', { kept: keep });
   }

@@ -9,6 +9,7 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import { createMetrics } from '../../agent/src/metrics/registry.js';
 import { renderMetrics } from '../../agent/src/metrics/exposition.js';
 import { Twin, type Labels } from '../../bench/pair-twin.js';
+import { encodePairKey } from '../../agent/src/collector/ledger.js';
 
 const pairs: Labels[] = Array.from({ length: 50 }, (_, i) => ({ src_ip: `10.0.${i}.1`, dst_ip: i % 2 ? `fd00::${i.toString(16)}` : '10.96.0.10', protocol: i % 3 ? 'tcp' : 'udp' }));
 for (const l of pairs) if (l.dst_ip.includes(':')) l.src_ip = `fd00:10:244::${l.src_ip.split('.')[2]}`;
@@ -68,4 +69,22 @@ test('a registry with default labels is left to prom-client', async (t) => {
   const text = (await renderMetrics(registry)).toString();
   t.is(text, await registry.metrics());
   t.true(text.includes('node="n1"'));
+});
+
+test('pair rows are found, removed and reused through the index at any load', (t) => {
+  const m = createMetrics();
+  const twin = new Twin(m);
+  const n = 5000;
+  const label = (i: number): Labels => ({ src_ip: `10.244.${i >> 8}.${i & 255}`, dst_ip: '10.96.0.10', protocol: i & 1 ? 'udp' : 'tcp' });
+  for (let i = 0; i < n; i++) twin.add(label(i), i, 1, 0);
+  for (let i = 0; i < n; i += 3) twin.remove(label(i));
+  for (let i = 0; i < n; i += 6) twin.add(label(i), 1, 1, 0);
+  const t2 = m.pairs;
+  t.is(t2.size, n - Math.ceil(n / 3) + Math.ceil(n / 6));
+  for (let i = 0; i < n; i++) {
+    const present = i % 3 !== 0 || i % 6 === 0;
+    const row = t2.find(encodePairKey(label(i).src_ip, label(i).dst_ip, label(i).protocol));
+    t.is(row >= 0, present, `pair ${i}`);
+    if (present) t.deepEqual(t2.labelsOf(row), label(i));
+  }
 });

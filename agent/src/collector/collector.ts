@@ -8,7 +8,7 @@ import type { AgentMetrics } from '../metrics/registry.js';
 import { AGENT_STATS, namedStats, type AgentStat } from '../bpf/stats.js';
 import { FLOW_KEY_SIZE, OVERFLOW_RECORD_SIZE } from '../bpf/records.js';
 import { Ledger, PAIR_RECORD_SIZE, readU64, type TxnResult } from './ledger.js';
-import { PairTable } from './pair-table.js';
+import { PAIR_KEY_SIZE, type PairTable } from './pair-table.js';
 
 export interface CollectorOptions {
   intervalMs: number;
@@ -36,8 +36,6 @@ export class Collector {
   private readonly ledger: Ledger;
   private readonly pairs: PairTable;
   private readonly lastStats = new Map<AgentStat, number>();
-  /** Rows with traffic this interval, and their connections from the slot. */
-  private active = new Map<number, number>();
   /** Connections (their ports) the ring transactions applied since the last collection, per row. */
   private ringConnections = new Map<number, Set<number>>();
   private ringRecords = 0;
@@ -104,24 +102,21 @@ export class Collector {
   private onTxn(r: TxnResult, current = true): void {
     const now = this.now();
     const t = this.pairs;
+    // A recovered slot's connections may be the current slot's too: only the current one is counted.
+    const slotConns = r.kind === 'slot' && current;
     for (let i = 0; i < r.rows.length; i++) {
       const row = r.rows[i]!;
       if (row < 0) continue;
       t.lastActiveMs[row] = now;
-      if (!this.active.has(row)) this.active.set(row, 0);
+      t.seen[row] = 1;
+      if (slotConns) t.pending[row] = r.records.readUInt32LE(i * PAIR_RECORD_SIZE + 52);
     }
-    if (r.kind === 'slot') {
-      // A recovered slot's connections may be the current slot's too: only the current one is counted.
-      if (!current) return;
-      for (let i = 0; i < r.rows.length; i++) {
-        const row = r.rows[i]!;
-        if (row >= 0) this.active.set(row, r.records.readUInt32LE(i * PAIR_RECORD_SIZE + 52));
-      }
-      return;
-    }
+    if (r.kind === 'slot') return;
     this.ringRecords += r.overflow.length / OVERFLOW_RECORD_SIZE;
+    const key = Buffer.alloc(PAIR_KEY_SIZE);
     for (let at = 0; at + OVERFLOW_RECORD_SIZE <= r.overflow.length; at += OVERFLOW_RECORD_SIZE) {
-      const key = r.overflow.toString('latin1', at, at + 4) + r.overflow.toString('latin1', at + 8, at + FLOW_KEY_SIZE);
+      r.overflow.copy(key, 0, at, at + 4);
+      r.overflow.copy(key, 4, at + 8, at + FLOW_KEY_SIZE);
       const row = t.find(key);
       if (row < 0) continue;
       let conns = this.ringConnections.get(row);
@@ -152,10 +147,8 @@ export class Collector {
           if (this.opts.dumpMaps && this.log.enabled('debug')) this.dumpPairs(r);
         }
       }
-      for (const [row, conns] of this.ringConnections) this.active.set(row, (this.active.get(row) ?? 0) + conns.size);
       this.metrics.overflowShare.set(this.ringRecords + drained ? this.ringRecords / (this.ringRecords + drained) : 0);
-      this.metrics.ipPairsBatchSize.set(this.active.size);
-      this.endInterval();
+      this.metrics.ipPairsBatchSize.set(this.endInterval());
       this.metrics.mapUtilization.set({ map: 'connection_flows' }, (drained / this.opts.maxFlows) * 100);
       this.exportKernelStats();
       this.collections++;
@@ -179,21 +172,25 @@ export class Collector {
     }
   }
 
-  /** Active connections per pair for the interval that ends; idle pairs past the TTL go. */
-  private endInterval(): void {
+  /** Active connections per pair for the interval that ends; idle pairs past the TTL go. Returns the active pairs. */
+  private endInterval(): number {
     const now = this.now();
     const t = this.pairs;
+    for (const [row, conns] of this.ringConnections) t.pending[row]! += conns.size;
     const expired: number[] = [];
+    let active = 0;
     for (let row = 0; row < t.end; row++) {
       if (!t.live(row)) continue;
-      const conns = this.active.get(row);
-      t.connections[row] = conns ?? 0;
-      if (conns === undefined && now - t.lastActiveMs[row]! > this.opts.pairTtlMs) expired.push(row);
+      t.connections[row] = t.pending[row]!;
+      if (t.seen[row]) active++;
+      else if (now - t.lastActiveMs[row]! > this.opts.pairTtlMs) expired.push(row);
+      t.seen[row] = 0;
+      t.pending[row] = 0;
     }
     this.ledger.forget(expired);
-    this.active = new Map();
     this.ringRecords = 0;
     this.ringConnections = new Map();
+    return active;
   }
 
   /** Kernel counters are cumulative (and survive restarts when pinned). */

@@ -8,7 +8,7 @@
 import type { BpfObject, FlowControl } from '../native.js';
 import { PROTOCOL_NAMES, PROTOCOL_NUMBERS, FLOW_KEY_SIZE, OVERFLOW_RECORD_SIZE, type Protocol } from '../bpf/records.js';
 import { parseIP } from '../bpf/ip.js';
-import { PAIR_KEY_SIZE, PairTable } from './pair-table.js';
+import { PAIR_KEY_SIZE, type PairTable } from './pair-table.js';
 
 export { PAIR_KEY_SIZE };
 export const PAIR_TOTALS_SIZE = 24;
@@ -111,9 +111,8 @@ export class Ledger {
       const k = i * PAIR_KEY_SIZE;
       // A pair from a newer object this agent cannot name stays pinned, untouched.
       if (!PROTOCOL_NAMES[keys[k + 1]!]) continue;
-      const key = PairTable.keyOf(keys, k);
-      let row = t.find(key);
-      if (row < 0) row = t.add(keys, k, key);
+      let row = t.find(keys, k);
+      if (row < 0) row = t.add(keys, k);
       const v = i * PAIR_TOTALS_SIZE;
       t.bytes[row] = readU64(values, v);
       t.packets[row] = readU64(values, v + 8);
@@ -209,9 +208,8 @@ export class Ledger {
     let m = 0;
     for (let i = 0; i < n; i++) {
       const at = i * PAIR_RECORD_SIZE;
-      const key = PairTable.keyOf(records, at);
-      let row = t.find(key);
-      if (row < 0) row = t.add(records, at, key);
+      let row = t.find(records, at);
+      if (row < 0) row = t.add(records, at);
       else if (t.epoch[row] === epoch) {
         rows[i] = -1;
         continue;

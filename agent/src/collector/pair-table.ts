@@ -31,9 +31,78 @@ export function pairLabels(key: Uint8Array, at = 0): PairLabels {
   return { src_ip: fmt(buf, at + 4), dst_ip: fmt(buf, at + 20), protocol };
 }
 
+/**
+ * Raw pair_key bytes -> row, open addressing with linear probing over an
+ * Int32Array: finding a pair allocates nothing (a Map needed a key string per
+ * lookup, 100k a drain), and an entry costs 8 bytes, not a string and a Map slot.
+ */
+class PairIndex {
+  private slots = new Int32Array(1024).fill(-1);
+  private mask = 1023;
+  size = 0;
+
+  constructor(private readonly table: PairTable) {}
+
+  static hash(raw: Uint8Array, at: number): number {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < PAIR_KEY_SIZE; i += 4) {
+      const w = raw[at + i]! | (raw[at + i + 1]! << 8) | (raw[at + i + 2]! << 16) | (raw[at + i + 3]! << 24);
+      h = Math.imul(h ^ w, 0x9e3779b1);
+      h ^= h >>> 15;
+    }
+    return h >>> 0;
+  }
+
+  find(raw: Uint8Array, at: number): number {
+    const keys = this.table.keys;
+    for (let i = PairIndex.hash(raw, at) & this.mask; ; i = (i + 1) & this.mask) {
+      const row = this.slots[i]!;
+      if (row < 0) return -1;
+      const k = row * PAIR_KEY_SIZE;
+      let j = 0;
+      while (j < PAIR_KEY_SIZE && keys[k + j] === raw[at + j]) j++;
+      if (j === PAIR_KEY_SIZE) return row;
+    }
+  }
+
+  /** The row's key is already in the table's keys. */
+  insert(row: number): void {
+    if ((this.size + 1) * 2 > this.slots.length) this.rehash(this.slots.length * 2);
+    this.place(row);
+    this.size++;
+  }
+
+  private place(row: number): void {
+    let i = PairIndex.hash(this.table.keys, row * PAIR_KEY_SIZE) & this.mask;
+    while (this.slots[i]! >= 0) i = (i + 1) & this.mask;
+    this.slots[i] = row;
+  }
+
+  /** Backward-shift deletion: no tombstones, probe chains stay short. */
+  delete(row: number): void {
+    let i = PairIndex.hash(this.table.keys, row * PAIR_KEY_SIZE) & this.mask;
+    while (this.slots[i] !== row) i = (i + 1) & this.mask;
+    for (let j = (i + 1) & this.mask; this.slots[j]! >= 0; j = (j + 1) & this.mask) {
+      const home = PairIndex.hash(this.table.keys, this.slots[j]! * PAIR_KEY_SIZE) & this.mask;
+      // Move j into the hole at i unless its home lies cyclically in (i, j].
+      if (i <= j ? i < home && home <= j : i < home || home <= j) continue;
+      this.slots[i] = this.slots[j]!;
+      i = j;
+    }
+    this.slots[i] = -1;
+    this.size--;
+  }
+
+  private rehash(capacity: number): void {
+    const old = this.slots;
+    this.slots = new Int32Array(capacity).fill(-1);
+    this.mask = capacity - 1;
+    for (const row of old) if (row >= 0) this.place(row);
+  }
+}
+
 export class PairTable {
-  /** The raw pair_key as a latin1 string: no address formatting to find a row. */
-  private readonly index = new Map<string, number>();
+  private readonly index = new PairIndex(this);
   private readonly freeRows: number[] = [];
   private capacity = 0;
   /** Rows in use are below it; a freed row has no label until it is reused. */
@@ -46,6 +115,9 @@ export class PairTable {
   lastActiveMs = new Float64Array(0);
   /** Distinct connections in the last finished collection interval. */
   connections = new Uint32Array(0);
+  /** The interval in progress: 1 where a transaction applied traffic, and the slot's connections. */
+  seen = new Uint8Array(0);
+  pending = new Uint32Array(0);
   /** `{src_ip="…",dst_ip="…",protocol="…"}`, in prom-client's label order. */
   labels: (string | undefined)[] = [];
   /** Whether the active-connections series are exported (EBPF_CONNECTION_TRACKING). */
@@ -55,12 +127,9 @@ export class PairTable {
     return this.index.size;
   }
 
-  static keyOf(raw: Uint8Array, at: number): string {
-    return Buffer.from(raw.buffer, raw.byteOffset + at, PAIR_KEY_SIZE).toString('latin1');
-  }
-
-  find(key: string): number {
-    return this.index.get(key) ?? -1;
+  /** The row of the pair_key at raw[at..], or -1. */
+  find(raw: Uint8Array, at = 0): number {
+    return this.index.find(raw, at);
   }
 
   live(row: number): boolean {
@@ -68,20 +137,21 @@ export class PairTable {
   }
 
   /** A new row for the pair_key at raw[at..], zeroed; the caller checked find() first. */
-  add(raw: Uint8Array, at: number, key = PairTable.keyOf(raw, at)): number {
+  add(raw: Uint8Array, at = 0): number {
     const l = pairLabels(raw, at);
     const row = this.freeRows.pop() ?? this.end++;
     if (row >= this.capacity) this.reserve(Math.max(1024, this.capacity * 2));
     this.keys.set(raw.subarray(at, at + PAIR_KEY_SIZE), row * PAIR_KEY_SIZE);
-    this.bytes[row] = this.packets[row] = this.epoch[row] = this.lastActiveMs[row] = this.connections[row] = 0;
+    this.bytes[row] = this.packets[row] = this.epoch[row] = this.lastActiveMs[row] = 0;
+    this.connections[row] = this.pending[row] = this.seen[row] = 0;
     this.labels[row] = `{src_ip="${l.src_ip}",dst_ip="${l.dst_ip}",protocol="${l.protocol}"}`;
-    this.index.set(key, row);
+    this.index.insert(row);
     return row;
   }
 
   remove(row: number): void {
     if (!this.live(row)) return;
-    this.index.delete(PairTable.keyOf(this.keys, row * PAIR_KEY_SIZE));
+    this.index.delete(row);
     this.labels[row] = undefined;
     this.freeRows.push(row);
   }
@@ -103,6 +173,8 @@ export class PairTable {
     this.epoch = grow(this.epoch, capacity);
     this.lastActiveMs = grow(this.lastActiveMs, capacity);
     this.connections = grow(this.connections, capacity);
+    this.seen = grow(this.seen, capacity);
+    this.pending = grow(this.pending, capacity);
     this.capacity = capacity;
   }
 }

@@ -91,9 +91,10 @@ function pairRenderer(metric: unknown): PairRenderer | undefined {
  * Registry.metrics() for a registry in the Prometheus text format without
  * default labels (the agent's own registry), as the bytes of the response;
  * any other registry is handed to prom-client unchanged. The pair series
- * (metrics/pair-series.ts) write their lines from the pair table.
+ * (metrics/pair-series.ts) write their lines from the pair table. The bytes
+ * are a view of w's buffer: valid until w is used again.
  */
-export async function renderMetrics(registry: Registry): Promise<Buffer> {
+export async function renderMetrics(registry: Registry, w = new TextWriter()): Promise<Buffer> {
   const defaults = (registry as unknown as { _defaultLabels?: object })._defaultLabels;
   if (registry.contentType !== Registry.PROMETHEUS_CONTENT_TYPE || (defaults && Object.keys(defaults).length)) {
     return Buffer.from(await registry.metrics());
@@ -101,7 +102,8 @@ export async function renderMetrics(registry: Registry): Promise<Buffer> {
   const metrics = registry.getMetricsAsArray();
   let estimate = 64 * 1024;
   for (const metric of metrics) estimate += pairRenderer(metric)?.maxBytes() ?? 0;
-  const w = new TextWriter(estimate);
+  w.reset();
+  w.reserve(estimate);
   let first = true;
   for (const metric of metrics) {
     const pairs = pairRenderer(metric);

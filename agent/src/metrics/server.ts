@@ -2,6 +2,7 @@
 import { createServer, type Server } from 'node:http';
 import type { Registry } from './prom.js';
 import { renderMetrics } from './exposition.js';
+import { TextWriter } from './text-writer.js';
 import { close, listen } from './listen.js';
 
 export interface Health {
@@ -11,6 +12,12 @@ export interface Health {
 
 export class MetricsServer {
   private server: Server | undefined;
+  /**
+   * One buffer for every scrape that does not overlap another: at 100k pairs
+   * the text is ~30 MB, which a buffer per scrape would allocate anew each time
+   * and keep until the next GC (bench/ footprint).
+   */
+  private spare: TextWriter | undefined = new TextWriter();
 
   constructor(
     private readonly registry: Registry,
@@ -26,7 +33,10 @@ export class MetricsServer {
         return;
       }
       if (path === '/metrics') {
-        renderMetrics(this.registry).then(
+        const w = this.spare ?? new TextWriter();
+        this.spare = undefined;
+        res.once('close', () => (this.spare = w));
+        renderMetrics(this.registry, w).then(
           (body) => res.writeHead(200, { 'content-type': this.registry.contentType, 'content-length': body.length }).end(body),
           (err) => {
             this.onError(err);

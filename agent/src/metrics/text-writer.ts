@@ -10,6 +10,11 @@ export class TextWriter {
     this.buf = Buffer.allocUnsafe(capacity);
   }
 
+  /** Empty again, keeping the buffer: the metrics server reuses one across scrapes. */
+  reset(): void {
+    this.length = 0;
+  }
+
   reserve(n: number): void {
     if (this.length + n <= this.buf.length) return;
     const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.length + n));
