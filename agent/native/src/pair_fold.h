@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Per-pair sums of a flow map's connections: an open-addressing table over
-// the packed pair_key (bpf/flows.h). readPairs folds a drained slot with it
+// Per-pair sums of a flow map's connections, keyed by the packed pair_key
+// (bpf/flows.h). readPairs folds a drained slot with it
 // and the bench's C floor too, so the two are compared like for like. A
 // std::unordered_map keyed by std::string allocated a key per pair and hashed
 // byte by byte: the fold was a third of the drain (bench/ drain).
@@ -21,9 +21,20 @@ struct PairSums {
   uint32_t connections = 0;
 };
 
+// Sums live in one dense vector in first-seen order; the open-addressing
+// table holds only 4-byte indices into it, so 100k pairs take ~7 MiB, not the
+// ~40 MiB a table of whole slots grew to (bench/ footprint).
 class PairFolder {
  public:
-  explicit PairFolder(size_t expected) { Resize(Capacity(expected)); }
+  struct Entry {
+    pair_key key;
+    PairSums sums;
+  };
+
+  explicit PairFolder(size_t expected) {
+    entries_.reserve(expected);
+    Rehash(Capacity(expected));
+  }
 
   void Add(const flow_key& k, uint64_t bytes, uint64_t packets) {
     pair_key pk;
@@ -38,20 +49,11 @@ class PairFolder {
     s.connections++;
   }
 
-  size_t size() const { return size_; }
-
-  template <typename F>
-  void ForEach(F f) const {
-    for (const Slot& s : slots_)
-      if (s.used) f(s.key, s.sums);
-  }
+  size_t size() const { return entries_.size(); }
+  const std::vector<Entry>& entries() const { return entries_; }
 
  private:
-  struct Slot {
-    pair_key key;
-    bool used;
-    PairSums sums;
-  };
+  static constexpr uint32_t kEmpty = UINT32_MAX;
 
   static size_t Capacity(size_t expected) {
     size_t c = 1024;
@@ -73,42 +75,31 @@ class PairFolder {
   }
 
   PairSums& Find(const pair_key& k) {
-    for (size_t i = Hash(k) & mask_;; i = (i + 1) & mask_) {
-      Slot& s = slots_[i];
-      if (!s.used) {
-        if ((size_ + 1) * 2 > slots_.size()) {
-          Resize(slots_.size() * 2);
-          return Find(k);
-        }
-        s.used = true;
-        s.key = k;
-        size_++;
-        return s.sums;
-      }
-      if (std::memcmp(&s.key, &k, sizeof(k)) == 0) return s.sums;
+    size_t i = Hash(k) & mask_;
+    for (;; i = (i + 1) & mask_) {
+      uint32_t e = slots_[i];
+      if (e == kEmpty) break;
+      if (std::memcmp(&entries_[e].key, &k, sizeof(k)) == 0) return entries_[e].sums;
     }
+    slots_[i] = static_cast<uint32_t>(entries_.size());
+    entries_.push_back(Entry{k, PairSums{}});
+    if (entries_.size() * 2 > slots_.size()) Rehash(slots_.size() * 2);
+    return entries_.back().sums;
   }
 
-  void Resize(size_t capacity) {
-    std::vector<Slot> old;
-    old.swap(slots_);
-    slots_.assign(capacity, Slot{});
+  void Rehash(size_t capacity) {
+    slots_.assign(capacity, kEmpty);
     mask_ = capacity - 1;
-    size_ = 0;
-    for (const Slot& s : old) {
-      if (!s.used) continue;
-      for (size_t i = Hash(s.key) & mask_;; i = (i + 1) & mask_) {
-        if (slots_[i].used) continue;
-        slots_[i] = s;
-        size_++;
-        break;
-      }
+    for (uint32_t e = 0; e < entries_.size(); e++) {
+      size_t i = Hash(entries_[e].key) & mask_;
+      while (slots_[i] != kEmpty) i = (i + 1) & mask_;
+      slots_[i] = e;
     }
   }
 
-  std::vector<Slot> slots_;
+  std::vector<Entry> entries_;
+  std::vector<uint32_t> slots_;
   size_t mask_ = 0;
-  size_t size_ = 0;
 };
 
 }  // namespace ebpf_agent
