@@ -3,7 +3,7 @@
 // native fold, and tests/bench/js-fold.test.ts keeps it exact.
 import { DRAIN_RECORD_SIZE, FLOW_KEY_SIZE, PROTOCOL_NAMES, type FlowDelta } from '../agent/src/bpf/records.js';
 import { formatIPv4, formatIPv6 } from '../agent/src/bpf/ip.js';
-import { U32, fold, pairKey, type PairTotals } from '../agent/src/collector/aggregate.js';
+import { U32, fold, pairKey, type PairTotals } from './aggregate.js';
 
 /**
  * The same as aggregate(decodeDrained(records).concat(overflow)), read straight

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { aggregate } from '../../agent/src/collector/aggregate.js';
+import { aggregate } from '../../bench/aggregate.js';
 import type { FlowDelta } from '../../agent/src/bpf/records.js';
 
 const d = (src: string, dst: string, protocol: 'tcp' | 'udp', srcPort: number, bytes: number, packets: number): FlowDelta =>

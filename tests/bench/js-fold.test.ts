@@ -2,7 +2,7 @@
 // must fold exactly as the reference aggregate(decodeDrained(...)) does.
 import test from 'ava';
 import { encodePairKey } from '../../agent/src/collector/ledger.js';
-import { aggregate, type PairTotals } from '../../agent/src/collector/aggregate.js';
+import { aggregate, type PairTotals } from '../../bench/aggregate.js';
 import { aggregateDrained } from '../../bench/js-fold.js';
 import { DRAIN_RECORD_SIZE, decodeDrained, type FlowDelta } from '../../agent/src/bpf/records.js';
 

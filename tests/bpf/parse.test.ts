@@ -6,7 +6,7 @@ import { collect, openObject, runPacket, strip } from './harness.js';
 import { ETH_P_ARP, ETH_P_IP, ETH_P_IPV6, IPPROTO, frame, ipv4, ipv6, tcp, udp } from './packets.js';
 import { AGENT_STATS } from '../../agent/src/bpf/stats.js';
 import { PROJECT_DIR } from '../../agent/src/addon.js';
-import { aggregate, decodePairRecords } from '../../agent/src/collector/aggregate.js';
+import { aggregate, decodePairRecords } from '../../bench/aggregate.js';
 import { decodeDrained } from '../../agent/src/bpf/records.js';
 
 const A4 = '10.244.1.2';

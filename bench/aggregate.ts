@@ -1,7 +1,9 @@
-// Folds per-connection deltas into per-pair totals: the unit a series is
-// exported for. Pure, so it is unit-tested without a kernel.
-import { PROTOCOL_NAMES, type FlowDelta, type Protocol } from '../bpf/records.js';
-import { formatIPv4, formatIPv6 } from '../bpf/ip.js';
+// The reference fold of per-connection deltas into per-pair totals, in
+// TypeScript objects: what the agent did before the addon folded slots
+// (readPairs) and the pair table held the totals. The bench's js-fold and the
+// tests check the addon's fold and bench/js-fold.ts against it.
+import { PROTOCOL_NAMES, type FlowDelta, type Protocol } from '../agent/src/bpf/records.js';
+import { formatIPv4, formatIPv6 } from '../agent/src/bpf/ip.js';
 
 export interface PairTotals {
   src: string;
