@@ -7,7 +7,8 @@
 import test from 'ava';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { createMetrics } from '../../agent/src/metrics/registry.js';
-import { renderMetrics } from '../../agent/src/metrics/exposition.js';
+import { renderMetrics, streamMetrics } from '../../agent/src/metrics/exposition.js';
+import { TextWriter } from '../../agent/src/metrics/text-writer.js';
 import { Twin, type Labels } from '../../bench/pair-twin.js';
 import { encodePairKey } from '../../agent/src/collector/ledger.js';
 
@@ -87,4 +88,36 @@ test('pair rows are found, removed and reused through the index at any load', (t
     t.is(row >= 0, present, `pair ${i}`);
     if (present) t.deepEqual(t2.labelsOf(row), label(i));
   }
+});
+
+test('streamed in small chunks: the same bytes, and a pair removed and re-added mid-scrape appears once', async (t) => {
+  const m = createMetrics();
+  const twin = new Twin(m);
+  const label = (i: number): Labels => ({ src_ip: `10.244.${i >> 8}.${i & 255}`, dst_ip: '10.96.0.10', protocol: 'tcp' });
+  for (let i = 0; i < 3000; i++) twin.add(label(i), 1000 + i, 1, 1);
+  const whole = (await renderMetrics(m.registry)).toString();
+  const chunks: string[] = [];
+  await streamMetrics(m.registry, new TextWriter(16), (c) => void chunks.push(c.toString()), 4096);
+  t.true(chunks.length > 10);
+  t.is(chunks.join(''), whole);
+
+  // Between chunks, as a collection could: pair 0 (already sent) expires and comes back.
+  const seen: string[] = [];
+  let churned = false;
+  await streamMetrics(m.registry, new TextWriter(16), async (c) => {
+    seen.push(c.toString());
+    if (churned) return;
+    churned = true;
+    twin.remove(label(0));
+    twin.add(label(0), 7, 1, 1);
+  }, 4096);
+  const text = seen.join('');
+  for (const name of ['kubeadapt_connection_traffic_bytes_total', 'kubeadapt_connection_traffic_packets_total', 'kubeadapt_active_connections']) {
+    const lines = text.split('\n').filter((l) => l.startsWith(`${name}{src_ip="10.244.0.0",`));
+    t.is(lines.length, 1, `${name}: ${lines.join(' | ')}`);
+  }
+  t.is(m.pairs.size, 3000);
+  // The revived pair keeps its row; prom-client appends it: the same lines, in another order.
+  const sorted = (x: string) => x.split('\n').sort().join('\n');
+  t.is(sorted((await renderMetrics(m.registry)).toString()), sorted(await twin.expected()), 'after the scrape the table matches prom-client again');
 });

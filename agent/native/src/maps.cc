@@ -31,6 +31,14 @@ int ReadAll(int fd, uint32_t key_size, uint32_t value_size, std::vector<uint8_t>
             uint32_t& total) {
   total = 0;
   uint32_t chunk = 4096;
+  // Room for a full map up front: growing by doubling copied and left twice
+  // the memory behind; pages reserved but never written cost no RSS.
+  bpf_map_info info{};
+  uint32_t len = sizeof(info);
+  if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) {
+    keys.reserve(static_cast<size_t>(info.max_entries + chunk) * key_size);
+    values.reserve(static_cast<size_t>(info.max_entries + chunk) * value_size);
+  }
   std::vector<uint8_t> in_batch(key_size), out_batch(key_size);
   bool first = true;
   for (;;) {
@@ -124,18 +132,19 @@ class ReadMapWorker : public Napi::AsyncWorker {
 };
 
 // A vector handed to JavaScript as a Buffer without a copy: the Buffer owns it.
-Napi::Buffer<uint8_t> MoveToBuffer(Napi::Env env, std::vector<uint8_t>&& v) {
+template <typename T>
+Napi::Buffer<uint8_t> MoveToBuffer(Napi::Env env, std::vector<T>&& v) {
   if (v.empty()) return Napi::Buffer<uint8_t>::New(env, 0);
-  auto* owned = new std::vector<uint8_t>(std::move(v));
-  return Napi::Buffer<uint8_t>::New(env, owned->data(), owned->size(),
-                                    [](Napi::Env, uint8_t*, std::vector<uint8_t>* o) { delete o; }, owned);
+  auto* owned = new std::vector<T>(std::move(v));
+  return Napi::Buffer<uint8_t>::New(env, reinterpret_cast<uint8_t*>(owned->data()), owned->size() * sizeof(T),
+                                    [](Napi::Env, uint8_t*, std::vector<T>* o) { delete o; }, owned);
 }
 
 // Reads a flow map and folds its connections per pair (family, protocol,
 // addresses) off the JS thread: JavaScript then sees one record per pair, not
-// per connection (bench/drain.ts). Record: pair_key (36 B), bytes, packets
-// (u64), connections (u32): 56 B.
-constexpr size_t kPairRecordSize = sizeof(pair_key) + 20;
+// per connection (bench/drain.ts). The fold's entries are the records:
+// pair_key (36 B), bytes, packets (u64), connections (u32): 56 B.
+static_assert(sizeof(PairFolder::Entry) == sizeof(pair_key) + 20, "pair record layout");
 
 class ReadPairsWorker : public Napi::AsyncWorker {
  public:
@@ -152,15 +161,7 @@ class ReadPairsWorker : public Napi::AsyncWorker {
       const auto* v = reinterpret_cast<const flow_stats*>(values.data() + static_cast<size_t>(i) * sizeof(flow_stats));
       pairs.Add(*k, v->bytes, v->packets);
     }
-    records_.resize(pairs.size() * kPairRecordSize);
-    uint8_t* out = records_.data();
-    for (const auto& e : pairs.entries()) {
-      std::memcpy(out, &e.key, sizeof(pair_key));
-      std::memcpy(out + 36, &e.sums.bytes, 8);
-      std::memcpy(out + 44, &e.sums.packets, 8);
-      std::memcpy(out + 52, &e.sums.connections, 4);
-      out += kPairRecordSize;
-    }
+    records_ = pairs.TakeEntries();
   }
   void OnOK() override {
     Napi::Env env = Env();
@@ -177,7 +178,8 @@ class ReadPairsWorker : public Napi::AsyncWorker {
   Napi::Promise::Deferred deferred_;
   int fd_;
   std::string name_;
-  std::vector<uint8_t> keys_, records_;
+  std::vector<uint8_t> keys_;
+  std::vector<PairFolder::Entry> records_;
   uint32_t count_ = 0;
   int err_ = 0;
 };

@@ -15,24 +15,30 @@
 
 namespace ebpf_agent {
 
+// Packed to 4 bytes: the sums follow the 36-byte key directly, so an entry is
+// the 56-byte pair record readPairs hands to JavaScript as is.
+#pragma pack(push, 4)
 struct PairSums {
   uint64_t bytes = 0;
   uint64_t packets = 0;
   uint32_t connections = 0;
 };
+#pragma pack(pop)
 
 // Sums live in one dense vector in first-seen order; the open-addressing
 // table holds only 4-byte indices into it, so 100k pairs take ~7 MiB, not the
 // ~40 MiB a table of whole slots grew to (bench/ footprint).
 class PairFolder {
  public:
+#pragma pack(push, 4)
   struct Entry {
     pair_key key;
     PairSums sums;
   };
+#pragma pack(pop)
 
   explicit PairFolder(size_t expected) {
-    entries_.reserve(expected);
+    entries_.reserve(expected);  // doubling from here: at most ~2x, freed after the read
     Rehash(Capacity(expected));
   }
 
@@ -50,7 +56,7 @@ class PairFolder {
   }
 
   size_t size() const { return entries_.size(); }
-  const std::vector<Entry>& entries() const { return entries_; }
+  std::vector<Entry> TakeEntries() { return std::move(entries_); }
 
  private:
   static constexpr uint32_t kEmpty = UINT32_MAX;

@@ -96,6 +96,9 @@ export function foldOverflow(buf: Buffer): Buffer {
 
 export class Ledger {
   private queue: Promise<unknown> = Promise.resolve();
+  /** The pair_totals batch update's keys and values, reused: MiBs a drain at 100k pairs. */
+  private keysOut = Buffer.alloc(0);
+  private valuesOut = Buffer.alloc(0);
 
   constructor(
     private readonly bpf: BpfObject,
@@ -203,8 +206,12 @@ export class Ledger {
     const n = Math.floor(records.length / PAIR_RECORD_SIZE);
     const rows = new Int32Array(n);
     // One buffer each for keys and values: no allocation per pair (bench/ drain).
-    const keys = Buffer.allocUnsafe(n * PAIR_KEY_SIZE);
-    const values = Buffer.allocUnsafe(n * PAIR_TOTALS_SIZE);
+    if (this.keysOut.length < n * PAIR_KEY_SIZE) {
+      this.keysOut = Buffer.allocUnsafe(n * PAIR_KEY_SIZE);
+      this.valuesOut = Buffer.allocUnsafe(n * PAIR_TOTALS_SIZE);
+    }
+    const keys = this.keysOut;
+    const values = this.valuesOut;
     let m = 0;
     for (let i = 0; i < n; i++) {
       const at = i * PAIR_RECORD_SIZE;

@@ -104,6 +104,13 @@ class PairIndex {
 export class PairTable {
   private readonly index = new PairIndex(this);
   private readonly freeRows: number[] = [];
+  /**
+   * Scrapes stream the table in chunks while collections go on. A pair removed
+   * meanwhile keeps its row (dead, found again if it comes back) until the last
+   * reader ends, so no scrape can see one pair at two rows.
+   */
+  private readers = 0;
+  private deadRows: number[] = [];
   private capacity = 0;
   /** Rows in use are below it; a freed row has no label until it is reused. */
   end = 0;
@@ -129,7 +136,8 @@ export class PairTable {
 
   /** The row of the pair_key at raw[at..], or -1. */
   find(raw: Uint8Array, at = 0): number {
-    return this.index.find(raw, at);
+    const row = this.index.find(raw, at);
+    return row >= 0 && this.live(row) ? row : -1;
   }
 
   live(row: number): boolean {
@@ -139,21 +147,37 @@ export class PairTable {
   /** A new row for the pair_key at raw[at..], zeroed; the caller checked find() first. */
   add(raw: Uint8Array, at = 0): number {
     const l = pairLabels(raw, at);
-    const row = this.freeRows.pop() ?? this.end++;
+    const dead = this.index.find(raw, at);
+    const row = dead >= 0 ? dead : (this.freeRows.pop() ?? this.end++);
     if (row >= this.capacity) this.reserve(Math.max(1024, this.capacity * 2));
     this.keys.set(raw.subarray(at, at + PAIR_KEY_SIZE), row * PAIR_KEY_SIZE);
     this.bytes[row] = this.packets[row] = this.epoch[row] = this.lastActiveMs[row] = 0;
     this.connections[row] = this.pending[row] = this.seen[row] = 0;
     this.labels[row] = `{src_ip="${l.src_ip}",dst_ip="${l.dst_ip}",protocol="${l.protocol}"}`;
-    this.index.insert(row);
+    if (dead < 0) this.index.insert(row);
     return row;
   }
 
   remove(row: number): void {
     if (!this.live(row)) return;
-    this.index.delete(row);
     this.labels[row] = undefined;
+    if (this.readers > 0) this.deadRows.push(row);
+    else this.free(row);
+  }
+
+  private free(row: number): void {
+    this.index.delete(row);
     this.freeRows.push(row);
+  }
+
+  beginRead(): void {
+    this.readers++;
+  }
+
+  endRead(): void {
+    if (--this.readers > 0) return;
+    for (const row of this.deadRows) if (!this.live(row)) this.free(row);
+    this.deadRows = [];
   }
 
   keyBytes(row: number): Buffer {

@@ -79,56 +79,85 @@ function plainValues(metric: unknown): Record<string, Value> | undefined {
 
 interface PairRenderer {
   maxBytes(): number;
-  renderInto(w: TextWriter): void;
+  beginRead(): void;
+  endRead(): void;
+  renderRows(w: TextWriter, from: number, until: number): number;
+  end(): number;
 }
 
 function pairRenderer(metric: unknown): PairRenderer | undefined {
   const m = metric as Partial<PairRenderer>;
-  return typeof m.renderInto === 'function' && typeof m.maxBytes === 'function' ? (m as PairRenderer) : undefined;
+  return typeof m.renderRows === 'function' && typeof m.maxBytes === 'function' ? (m as PairRenderer) : undefined;
 }
+
+export type ChunkSink = (chunk: Buffer) => void | Promise<void>;
 
 /**
  * Registry.metrics() for a registry in the Prometheus text format without
- * default labels (the agent's own registry), as the bytes of the response;
- * any other registry is handed to prom-client unchanged. The pair series
- * (metrics/pair-series.ts) write their lines from the pair table. The bytes
- * are a view of w's buffer: valid until w is used again.
+ * default labels (the agent's own registry), as bytes handed to `write` in
+ * chunks of about `chunkBytes`; any other registry is handed to prom-client
+ * unchanged. The pair series (metrics/pair-series.ts) write their lines from
+ * the pair table. A chunk is a view of w's buffer, reused once `write`'s
+ * promise settles: at 100k pairs the text is ~30 MiB, streamed through 1 MiB.
  */
-export async function renderMetrics(registry: Registry, w = new TextWriter()): Promise<Buffer> {
+export async function streamMetrics(registry: Registry, w: TextWriter, write: ChunkSink, chunkBytes: number): Promise<void> {
   const defaults = (registry as unknown as { _defaultLabels?: object })._defaultLabels;
   if (registry.contentType !== Registry.PROMETHEUS_CONTENT_TYPE || (defaults && Object.keys(defaults).length)) {
-    return Buffer.from(await registry.metrics());
+    await write(Buffer.from(await registry.metrics()));
+    return;
   }
   const metrics = registry.getMetricsAsArray();
-  let estimate = 64 * 1024;
-  for (const metric of metrics) estimate += pairRenderer(metric)?.maxBytes() ?? 0;
+  const readers = metrics.map(pairRenderer).filter((p): p is PairRenderer => p !== undefined);
   w.reset();
-  w.reserve(estimate);
-  let first = true;
-  for (const metric of metrics) {
-    const pairs = pairRenderer(metric);
-    const hashMap = pairs ? undefined : plainValues(metric);
-    // get() runs collect() and, for histograms, builds bucket/sum/count values.
-    const m = pairs || hashMap ? (metric as unknown as Rendered) : await (metric as unknown as { get(): Promise<Rendered> }).get();
-    const name = escapeString(m.name);
-    let out = `${first ? '' : '\n\n'}# HELP ${name} ${escapeString(m.help)}\n# TYPE ${name} ${m.type}`;
-    first = false;
-    if (pairs) {
-      w.string(out);
-      w.reserve(pairs.maxBytes());
-      pairs.renderInto(w);
-      continue;
-    }
-    if (hashMap) {
-      for (const hash in hashMap) {
-        const e = hashMap[hash]!;
-        out += `\n${name}${labelsOf(e)} ${valueText(e.value)}`;
-      }
-    } else {
-      for (const v of m.values ?? []) out += `\n${v.metricName ?? name}${labelsOf(v)} ${valueText(v.value)}`;
-    }
-    w.string(out);
+  if (chunkBytes === Infinity) {
+    let estimate = 64 * 1024;
+    for (const p of readers) estimate += p.maxBytes();
+    w.reserve(estimate);
   }
-  w.string('\n');
-  return w.result();
+  const flush = async () => {
+    await write(w.result());
+    w.reset();
+  };
+  for (const p of readers) p.beginRead();
+  try {
+    let first = true;
+    for (const metric of metrics) {
+      const pairs = pairRenderer(metric);
+      const hashMap = pairs ? undefined : plainValues(metric);
+      // get() runs collect() and, for histograms, builds bucket/sum/count values.
+      const m = pairs || hashMap ? (metric as unknown as Rendered) : await (metric as unknown as { get(): Promise<Rendered> }).get();
+      const name = escapeString(m.name);
+      let out = `${first ? '' : '\n\n'}# HELP ${name} ${escapeString(m.help)}\n# TYPE ${name} ${m.type}`;
+      first = false;
+      if (pairs) {
+        w.string(out);
+        for (let row = 0; row < pairs.end(); ) {
+          row = pairs.renderRows(w, row, chunkBytes);
+          if (w.length >= chunkBytes) await flush();
+        }
+        continue;
+      }
+      if (hashMap) {
+        for (const hash in hashMap) {
+          const e = hashMap[hash]!;
+          out += `\n${name}${labelsOf(e)} ${valueText(e.value)}`;
+        }
+      } else {
+        for (const v of m.values ?? []) out += `\n${v.metricName ?? name}${labelsOf(v)} ${valueText(v.value)}`;
+      }
+      w.string(out);
+      if (w.length >= chunkBytes) await flush();
+    }
+    w.string('\n');
+    await flush();
+  } finally {
+    for (const p of readers) p.endRead();
+  }
+}
+
+/** The whole text at once, in one buffer (valid until w is used again). */
+export async function renderMetrics(registry: Registry, w = new TextWriter()): Promise<Buffer> {
+  let body: Buffer = Buffer.alloc(0);
+  await streamMetrics(registry, w, (chunk) => void (body = chunk), Infinity);
+  return body;
 }

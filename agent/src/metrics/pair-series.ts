@@ -49,25 +49,49 @@ export class PairSeries {
   /** The counters mirror the pinned ledger: nothing in the process resets them. */
   reset(): void {}
 
-  /** Upper bound of the bytes renderInto() writes. */
+  /** Upper bound of the bytes renderRows() writes for the whole table. */
   maxBytes(): number {
-    return this.shown() ? this.table.end * (this.name.length + MAX_LABEL_TEXT + 26) : 0;
+    return this.shown() ? this.table.end * this.maxLineBytes() : 0;
   }
 
-  /** `\n<name>{labels} <value>` per live row; the caller reserved maxBytes(). */
-  renderInto(w: TextWriter): void {
-    if (!this.shown()) return;
+  private maxLineBytes(): number {
+    return this.name.length + MAX_LABEL_TEXT + 26;
+  }
+
+  beginRead(): void {
+    this.table.beginRead();
+  }
+
+  endRead(): void {
+    this.table.endRead();
+  }
+
+  /**
+   * `\n<name>{labels} <value>` per live row from `from`, until the writer holds
+   * `until` bytes; returns the next row (table end: done). The table may have
+   * changed since the previous call: rows are read afresh.
+   */
+  renderRows(w: TextWriter, from: number, until: number): number {
     const t = this.table;
+    if (!this.shown()) return t.end;
     const col = t[this.column];
     const labels = t.labels;
-    for (let row = 0; row < t.end; row++) {
+    const line = this.maxLineBytes();
+    let row = from;
+    for (; row < t.end && w.length < until; row++) {
       const l = labels[row];
       if (l === undefined) continue;
+      w.reserve(line);
       w.byte(10);
       w.ascii(this.name);
       w.ascii(l);
       w.byte(32);
       w.number(col[row]!);
     }
+    return row;
+  }
+
+  end(): number {
+    return this.table.end;
   }
 }

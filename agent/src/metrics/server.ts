@@ -1,9 +1,11 @@
 // HTTP: /metrics for Prometheus, /health/live and /health/ready for the kubelet.
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { Registry } from './prom.js';
-import { renderMetrics } from './exposition.js';
+import { streamMetrics } from './exposition.js';
 import { TextWriter } from './text-writer.js';
 import { close, listen } from './listen.js';
+
+const CHUNK_BYTES = 1024 * 1024;
 
 export interface Health {
   live(): boolean;
@@ -12,12 +14,8 @@ export interface Health {
 
 export class MetricsServer {
   private server: Server | undefined;
-  /**
-   * One buffer for every scrape that does not overlap another: at 100k pairs
-   * the text is ~30 MB, which a buffer per scrape would allocate anew each time
-   * and keep until the next GC (bench/ footprint).
-   */
-  private spare: TextWriter | undefined = new TextWriter();
+  /** One chunk buffer for every scrape that does not overlap another. */
+  private spare: TextWriter | undefined;
 
   constructor(
     private readonly registry: Registry,
@@ -33,16 +31,7 @@ export class MetricsServer {
         return;
       }
       if (path === '/metrics') {
-        const w = this.spare ?? new TextWriter();
-        this.spare = undefined;
-        res.once('close', () => (this.spare = w));
-        renderMetrics(this.registry, w).then(
-          (body) => res.writeHead(200, { 'content-type': this.registry.contentType, 'content-length': body.length }).end(body),
-          (err) => {
-            this.onError(err);
-            res.writeHead(500).end('metrics rendering failed\n');
-          },
-        );
+        void this.serveMetrics(res);
       } else if (path === '/health/live') {
         const ok = this.health.live();
         res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'not live\n');
@@ -56,6 +45,33 @@ export class MetricsServer {
     const bound = await listen(server, port, address);
     this.server = server;
     return bound;
+  }
+
+  /**
+   * Streamed in 1 MiB chunks, each written before the next is rendered: at
+   * 100k pairs the text is ~30 MiB, which a whole-body buffer kept resident
+   * (bench/ footprint). Chunked transfer encoding; a failure after the first
+   * chunk cuts the connection so the scrape fails rather than looks short.
+   */
+  private async serveMetrics(res: ServerResponse): Promise<void> {
+    const w = this.spare ?? new TextWriter(CHUNK_BYTES + 64 * 1024);
+    this.spare = undefined;
+    try {
+      await streamMetrics(this.registry, w, (chunk) => {
+        if (!res.headersSent) res.writeHead(200, { 'content-type': this.registry.contentType });
+        return new Promise<void>((resolve, reject) => res.write(chunk, (err) => (err ? reject(err) : resolve())));
+      }, CHUNK_BYTES);
+      res.end();
+    } catch (err) {
+      if (res.headersSent) {
+        res.destroy();
+      } else {
+        this.onError(err);
+        res.writeHead(500).end('metrics rendering failed\n');
+      }
+    } finally {
+      this.spare = w;
+    }
   }
 
   async stop(): Promise<void> {
