@@ -2,13 +2,13 @@
 // no leading zeros, the longest run of two or more zero groups as "::",
 // the first such run on a tie).
 
-export function formatIPv4(buf: Buffer, offset: number): string {
+export function formatIPv4(buf: Uint8Array, offset: number): string {
   return `${buf[offset]}.${buf[offset + 1]}.${buf[offset + 2]}.${buf[offset + 3]}`;
 }
 
-export function formatIPv6(buf: Buffer, offset: number): string {
+export function formatIPv6(buf: Uint8Array, offset: number): string {
   const groups: number[] = new Array(8);
-  for (let i = 0; i < 8; i++) groups[i] = buf.readUInt16BE(offset + i * 2);
+  for (let i = 0; i < 8; i++) groups[i] = (buf[offset + i * 2]! << 8) | buf[offset + i * 2 + 1]!;
   let bestStart = -1;
   let bestLen = 1;
   for (let i = 0; i < 8; ) {

@@ -109,6 +109,7 @@ export class Ledger {
   async load(): Promise<number> {
     const { keys, values, count } = await this.bpf.readMap('pair_totals');
     const t = this.table;
+    t.ensureRoom(keys, count, PAIR_KEY_SIZE);
     let loaded = 0;
     for (let i = 0; i < count; i++) {
       const k = i * PAIR_KEY_SIZE;
@@ -205,6 +206,7 @@ export class Ledger {
     const t = this.table;
     const n = Math.floor(records.length / PAIR_RECORD_SIZE);
     const rows = new Int32Array(n);
+    t.ensureRoom(records, n, PAIR_RECORD_SIZE);
     // One buffer each for keys and values: no allocation per pair (bench/ drain).
     if (this.keysOut.length < n * PAIR_KEY_SIZE) {
       this.keysOut = Buffer.allocUnsafe(n * PAIR_KEY_SIZE);
