@@ -38,7 +38,7 @@ const FULL = {
   drain: { sizes: [10_000, 100_000, 1_000_000], rounds: 3, connectionsPerPair: 10 },
   exposition: { pairs: [10_000, 100_000], rounds: 5 },
   footprint: { pairs: [10_000, 100_000], intervalSeconds: 10, intervals: 3, tunedNodeOptions: '--max-semi-space-size=4 --max-old-space-size=256' },
-  throughput: { rounds: 3, seconds: 5, intervalSeconds: 5 },
+  throughput: { rounds: 5, seconds: 5, intervalSeconds: 5 },
 };
 const QUICK = {
   perpacket: { rounds: 1, repeat: 1000, inserts: 20 },

@@ -34,6 +34,8 @@ export interface ThroughputCase {
   countedShare?: number;
 }
 
+const SETTLE_MS = 1500;
+
 /** 20 (IPv4) + 8 (UDP) + 36 payload = 64-byte IP packets. */
 const UDP_PAYLOAD = 36;
 
@@ -88,6 +90,10 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputCas
           if (!hooks.some((h) => h.link === a.hostVeth && h.name === 'tc_pod_egress')) {
             throw new Error(`tc_pod_egress is not attached to ${a.hostVeth}: ${JSON.stringify(hooks)}`);
           }
+          // The start-up's own CPU (module loading, JIT, the first collection)
+          // is not the cost of the programs: with iperf3 on both vCPUs it
+          // showed as up to 8 % "loss" in a 5 s round.
+          await sleep(SETTLE_MS);
           const before = await vethPackets(node, a);
           withAgent.push(await iperf(node, a, b, c.udp, o.seconds));
           const sent = (await vethPackets(node, a)) - before;
