@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -36,8 +37,12 @@ int ReadAll(int fd, uint32_t key_size, uint32_t value_size, std::vector<uint8_t>
   bpf_map_info info{};
   uint32_t len = sizeof(info);
   if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) {
-    keys.reserve(static_cast<size_t>(info.max_entries + chunk) * key_size);
-    values.reserve(static_cast<size_t>(info.max_entries + chunk) * value_size);
+    try {
+      keys.reserve(static_cast<size_t>(info.max_entries + chunk) * key_size);
+      values.reserve(static_cast<size_t>(info.max_entries + chunk) * value_size);
+    } catch (const std::bad_alloc&) {
+      // Only an optimisation (strict overcommit can refuse the address space): grow as read.
+    }
   }
   std::vector<uint8_t> in_batch(key_size), out_batch(key_size);
   bool first = true;
