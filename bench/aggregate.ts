@@ -2,7 +2,9 @@
 // TypeScript objects: what the agent did before the addon folded slots
 // (readPairs) and the pair table held the totals. The bench's js-fold and the
 // tests check the addon's fold and bench/js-fold.ts against it.
-import { PROTOCOL_NAMES, type FlowDelta, type Protocol } from '../agent/src/bpf/records.js';
+import { PROTOCOL_NAMES, type Protocol } from '../agent/src/bpf/records.js';
+import type { FlowDelta } from './flow-records.js';
+import { PAIR_KEY_SIZE, PAIR_RECORD_SIZE, RECORD_BYTES, RECORD_CONNECTIONS, RECORD_PACKETS, readU64 } from '../agent/src/collector/ledger.js';
 import { formatIPv4, formatIPv6 } from '../agent/src/bpf/ip.js';
 
 export interface PairTotals {
@@ -45,10 +47,6 @@ export function fold(pairs: Map<string, PairTotals>, connections: Set<string>, d
   }
 }
 
-export const U32 = 2 ** 32;
-
-export const PAIR_RECORD_SIZE = 56;
-
 /** Pair records folded by the addon (readPairs): one per pair, not per connection. */
 export function decodePairRecords(buf: Buffer): Map<string, PairTotals> {
   const pairs = new Map<string, PairTotals>();
@@ -60,10 +58,10 @@ export function decodePairRecords(buf: Buffer): Map<string, PairTotals> {
     const dst = fmt(buf, at + 20);
     pairs.set(pairKey(src, dst, protocol), {
       src, dst, protocol,
-      bytes: buf.readUInt32LE(at + 36) + buf.readUInt32LE(at + 40) * U32,
-      packets: buf.readUInt32LE(at + 44) + buf.readUInt32LE(at + 48) * U32,
-      connections: buf.readUInt32LE(at + 52),
-      rawKey: Buffer.from(buf.subarray(at, at + 36)),
+      bytes: readU64(buf, at + RECORD_BYTES),
+      packets: readU64(buf, at + RECORD_PACKETS),
+      connections: buf.readUInt32LE(at + RECORD_CONNECTIONS),
+      rawKey: Buffer.from(buf.subarray(at, at + PAIR_KEY_SIZE)),
     });
   }
   return pairs;

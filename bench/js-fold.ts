@@ -1,9 +1,11 @@
 // The TypeScript fold of a drain() buffer per pair, as the agent did before it
 // folded in the addon (readPairs): bench/drain.ts still measures it beside the
 // native fold, and tests/bench/js-fold.test.ts keeps it exact.
-import { DRAIN_RECORD_SIZE, FLOW_KEY_SIZE, PROTOCOL_NAMES, type FlowDelta } from '../agent/src/bpf/records.js';
+import { FLOW_KEY_SIZE, PROTOCOL_NAMES } from '../agent/src/bpf/records.js';
+import { DRAIN_RECORD_SIZE, type FlowDelta } from './flow-records.js';
 import { formatIPv4, formatIPv6 } from '../agent/src/bpf/ip.js';
-import { U32, fold, pairKey, type PairTotals } from './aggregate.js';
+import { fold, pairKey, type PairTotals } from './aggregate.js';
+import { readU64 } from '../agent/src/collector/ledger.js';
 
 /**
  * The same as aggregate(decodeDrained(records).concat(overflow)), read straight
@@ -61,8 +63,8 @@ export function aggregateDrained(records: Buffer, overflow: readonly FlowDelta[]
       else raw6.set(id6, p);
     }
     const s = at + FLOW_KEY_SIZE;
-    p.bytes += records.readUInt32LE(s) + records.readUInt32LE(s + 4) * U32;
-    p.packets += records.readUInt32LE(s + 8) + records.readUInt32LE(s + 12) * U32;
+    p.bytes += readU64(records, s);
+    p.packets += readU64(records, s + 8);
     if (!connections) {
       p.connections++;
     } else {

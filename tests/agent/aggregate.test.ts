@@ -1,6 +1,6 @@
 import test from 'ava';
 import { aggregate } from '../../bench/aggregate.js';
-import type { FlowDelta } from '../../agent/src/bpf/records.js';
+import type { FlowDelta } from '../../bench/flow-records.js';
 
 const d = (src: string, dst: string, protocol: 'tcp' | 'udp', srcPort: number, bytes: number, packets: number): FlowDelta =>
   ({ family: 4, protocol, src, dst, srcPort, dstPort: 80, bytes, packets, firstSeenNs: 0n, lastSeenNs: 0n });

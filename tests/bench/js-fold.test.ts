@@ -4,7 +4,7 @@ import test from 'ava';
 import { encodePairKey } from '../../agent/src/collector/ledger.js';
 import { aggregate, type PairTotals } from '../../bench/aggregate.js';
 import { aggregateDrained } from '../../bench/js-fold.js';
-import { DRAIN_RECORD_SIZE, decodeDrained, type FlowDelta } from '../../agent/src/bpf/records.js';
+import { DRAIN_RECORD_SIZE, decodeDrained, type FlowDelta } from '../../bench/flow-records.js';
 
 function withoutRawKeys(pairs: Map<string, PairTotals>): Record<string, PairTotals> {
   return Object.fromEntries([...pairs].map(([k, { rawKey: _raw, ...p }]) => [k, p]));

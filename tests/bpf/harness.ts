@@ -3,7 +3,7 @@
 import type { ExecutionContext } from 'ava';
 import { DEFAULT_OBJECT_PATH, loadAddon } from '../../agent/src/addon.js';
 import type { BpfObject, TestRunOptions } from '../../agent/src/native.js';
-import { decodeDrained, decodeOverflow, type FlowDelta } from '../../agent/src/bpf/records.js';
+import { decodeDrained, decodeOverflow, type FlowDelta } from '../../bench/flow-records.js';
 import { namedStats } from '../../agent/src/bpf/stats.js';
 
 export const TC_ACT_UNSPEC = -1;

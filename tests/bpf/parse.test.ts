@@ -7,7 +7,7 @@ import { ETH_P_ARP, ETH_P_IP, ETH_P_IPV6, IPPROTO, frame, ipv4, ipv6, tcp, udp }
 import { AGENT_STATS } from '../../agent/src/bpf/stats.js';
 import { PROJECT_DIR } from '../../agent/src/addon.js';
 import { aggregate, decodePairRecords } from '../../bench/aggregate.js';
-import { decodeDrained } from '../../agent/src/bpf/records.js';
+import { decodeDrained } from '../../bench/flow-records.js';
 
 const A4 = '10.244.1.2';
 const B4 = '10.244.2.3';

@@ -1,76 +1,17 @@
-// Decoding of the structs in bpf/flows.h. Offsets mirror the C layout, which
-// _Static_assert pins down on the C side.
-import { formatIPv4, formatIPv6 } from './ip.js';
+// The layout of the structs in bpf/flows.h the agent reads. Offsets mirror
+// the C layout, which _Static_assert pins down on the C side.
 
 export const FLOW_KEY_SIZE = 40;
-export const FLOW_STATS_SIZE = 32;
-export const DRAIN_RECORD_SIZE = FLOW_KEY_SIZE + FLOW_STATS_SIZE;
 export const OVERFLOW_RECORD_SIZE = 64;
 
 export type Protocol = 'tcp' | 'udp';
 
-export interface FlowDelta {
-  family: 4 | 6;
-  protocol: Protocol;
-  src: string;
-  dst: string;
-  srcPort: number;
-  dstPort: number;
-  bytes: number;
-  packets: number;
-  /** Kernel monotonic clock, nanoseconds. */
-  firstSeenNs: bigint;
-  lastSeenNs: bigint;
+/** The pair_key (bpf/flows.h) of the flow_key at flow[at..] into out[to..]: the flow key without its ports. */
+export function copyPairKey(flow: Buffer, at: number, out: Buffer, to: number): void {
+  flow.copy(out, to, at, at + 4);
+  flow.copy(out, to + 4, at + 8, at + FLOW_KEY_SIZE);
 }
 
 /** IP protocol numbers of the two protocols the programs count, both ways. */
 export const PROTOCOL_NAMES: Record<number, Protocol> = { 6: 'tcp', 17: 'udp' };
 export const PROTOCOL_NUMBERS: Record<Protocol, number> = { tcp: 6, udp: 17 };
-
-function decodeKey(buf: Buffer, at: number) {
-  const family = buf[at] === 6 ? 6 : 4;
-  const protocol = PROTOCOL_NAMES[buf[at + 1]!];
-  if (!protocol) throw new Error(`flow record with protocol ${buf[at + 1]}: the BPF object and agent disagree`);
-  const fmt = family === 4 ? formatIPv4 : formatIPv6;
-  return {
-    family,
-    protocol,
-    srcPort: buf.readUInt16BE(at + 4),
-    dstPort: buf.readUInt16BE(at + 6),
-    src: fmt(buf, at + 8),
-    dst: fmt(buf, at + 24),
-  } as const;
-}
-
-/** Drain buffer: flow_key + flow_stats per connection. */
-export function decodeDrained(buf: Buffer): FlowDelta[] {
-  const out: FlowDelta[] = [];
-  for (let at = 0; at + DRAIN_RECORD_SIZE <= buf.length; at += DRAIN_RECORD_SIZE) {
-    const s = at + FLOW_KEY_SIZE;
-    out.push({
-      ...decodeKey(buf, at),
-      bytes: Number(buf.readBigUInt64LE(s)),
-      packets: Number(buf.readBigUInt64LE(s + 8)),
-      firstSeenNs: buf.readBigUInt64LE(s + 16),
-      lastSeenNs: buf.readBigUInt64LE(s + 24),
-    });
-  }
-  return out;
-}
-
-/** Overflow ring buffer batch: flow_record (key, bytes, packets, seen). */
-export function decodeOverflow(buf: Buffer): FlowDelta[] {
-  const out: FlowDelta[] = [];
-  for (let at = 0; at + OVERFLOW_RECORD_SIZE <= buf.length; at += OVERFLOW_RECORD_SIZE) {
-    const s = at + FLOW_KEY_SIZE;
-    const seen = buf.readBigUInt64LE(s + 16);
-    out.push({
-      ...decodeKey(buf, at),
-      bytes: Number(buf.readBigUInt64LE(s)),
-      packets: Number(buf.readBigUInt64LE(s + 8)),
-      firstSeenNs: seen,
-      lastSeenNs: seen,
-    });
-  }
-  return out;
-}

@@ -6,8 +6,8 @@ import type { BpfObject } from '../native.js';
 import type { Logger } from '../log.js';
 import type { AgentMetrics } from '../metrics/registry.js';
 import { AGENT_STATS, namedStats, type AgentStat } from '../bpf/stats.js';
-import { FLOW_KEY_SIZE, OVERFLOW_RECORD_SIZE } from '../bpf/records.js';
-import { Ledger, PAIR_RECORD_SIZE, readU64, type TxnResult } from './ledger.js';
+import { OVERFLOW_RECORD_SIZE, copyPairKey } from '../bpf/records.js';
+import { Ledger, PAIR_RECORD_SIZE, RECORD_BYTES, RECORD_CONNECTIONS, RECORD_PACKETS, readU64, type TxnResult } from './ledger.js';
 import { PAIR_KEY_SIZE, type PairTable } from './pair-table.js';
 
 export interface CollectorOptions {
@@ -109,14 +109,13 @@ export class Collector {
       if (row < 0) continue;
       t.lastActiveMs[row] = now;
       t.seen[row] = 1;
-      if (slotConns) t.pending[row] = r.records.readUInt32LE(i * PAIR_RECORD_SIZE + 52);
+      if (slotConns) t.pending[row] = r.records.readUInt32LE(i * PAIR_RECORD_SIZE + RECORD_CONNECTIONS);
     }
     if (r.kind === 'slot') return;
     this.ringRecords += r.overflow.length / OVERFLOW_RECORD_SIZE;
     const key = Buffer.alloc(PAIR_KEY_SIZE);
     for (let at = 0; at + OVERFLOW_RECORD_SIZE <= r.overflow.length; at += OVERFLOW_RECORD_SIZE) {
-      r.overflow.copy(key, 0, at, at + 4);
-      r.overflow.copy(key, 4, at + 8, at + FLOW_KEY_SIZE);
+      copyPairKey(r.overflow, at, key, 0);
       const row = t.find(key);
       if (row < 0) continue;
       let conns = this.ringConnections.get(row);
@@ -167,7 +166,7 @@ export class Collector {
       const l = this.pairs.labelsOf(r.rows[i]!);
       this.log.debug('pair drained', {
         pair: `${l.src_ip}|${l.dst_ip}|${l.protocol}`,
-        bytes: readU64(r.records, at + 36), packets: readU64(r.records, at + 44), connections: r.records.readUInt32LE(at + 52),
+        bytes: readU64(r.records, at + RECORD_BYTES), packets: readU64(r.records, at + RECORD_PACKETS), connections: r.records.readUInt32LE(at + RECORD_CONNECTIONS),
       });
     }
   }

@@ -6,7 +6,7 @@
 // already done. So a byte drained from the kernel is never only in memory.
 // In memory the totals live in the PairTable the series are rendered from.
 import type { BpfObject, FlowControl } from '../native.js';
-import { PROTOCOL_NAMES, PROTOCOL_NUMBERS, FLOW_KEY_SIZE, OVERFLOW_RECORD_SIZE, type Protocol } from '../bpf/records.js';
+import { PROTOCOL_NAMES, PROTOCOL_NUMBERS, FLOW_KEY_SIZE, OVERFLOW_RECORD_SIZE, copyPairKey, type Protocol } from '../bpf/records.js';
 import { parseIP } from '../bpf/ip.js';
 import { PAIR_KEY_SIZE, type PairTable } from './pair-table.js';
 
@@ -14,6 +14,9 @@ export { PAIR_KEY_SIZE };
 export const PAIR_TOTALS_SIZE = 24;
 /** readPairs' records: pair_key, bytes u64, packets u64, connections u32. */
 export const PAIR_RECORD_SIZE = 56;
+export const RECORD_BYTES = PAIR_KEY_SIZE;
+export const RECORD_PACKETS = PAIR_KEY_SIZE + 8;
+export const RECORD_CONNECTIONS = PAIR_KEY_SIZE + 16;
 const TXN_NONE = 0;
 const TXN_SLOT = 1;
 const TXN_RING = 2;
@@ -51,45 +54,35 @@ export function encodePairKey(src: string, dst: string, protocol: Protocol): Buf
   return b;
 }
 
-/** The pair_key of a flow_key at buf[at..]: the flow key without its ports. */
-function pairKeyOfFlow(buf: Buffer, at: number): string {
-  return buf.toString('latin1', at, at + 4) + buf.toString('latin1', at + 8, at + FLOW_KEY_SIZE);
-}
-
 /**
  * Overflow records folded per pair into readPairs' record layout, so both
- * transaction kinds apply the same way. A connection repeats once per packet
- * in the ring; it is counted once.
+ * transaction kinds apply the same way. Their connections field stays 0: the
+ * collector counts distinct connections across all of an interval's ring
+ * transactions, which one batch cannot.
  */
 export function foldOverflow(buf: Buffer): Buffer {
   const n = Math.floor(buf.length / OVERFLOW_RECORD_SIZE);
   const out = Buffer.alloc(n * PAIR_RECORD_SIZE);
   const index = new Map<string, number>();
-  const seen = new Set<string>();
-  const bytes: number[] = [], packets: number[] = [], conns: number[] = [];
+  const bytes: number[] = [], packets: number[] = [];
   for (let at = 0; at + OVERFLOW_RECORD_SIZE <= buf.length; at += OVERFLOW_RECORD_SIZE) {
     if (!PROTOCOL_NAMES[buf[at + 1]!]) throw new Error(`flow record with protocol ${buf[at + 1]}: the BPF object and agent disagree`);
-    const key = pairKeyOfFlow(buf, at);
+    // Written where the pair's record would start; kept only if the pair is new.
+    copyPairKey(buf, at, out, index.size * PAIR_RECORD_SIZE);
+    const key = out.toString('latin1', index.size * PAIR_RECORD_SIZE, index.size * PAIR_RECORD_SIZE + PAIR_KEY_SIZE);
     let i = index.get(key);
     if (i === undefined) {
       i = index.size;
       index.set(key, i);
-      out.write(key, i * PAIR_RECORD_SIZE, 'latin1');
-      bytes.push(0), packets.push(0), conns.push(0);
+      bytes.push(0), packets.push(0);
     }
     bytes[i]! += readU64(buf, at + FLOW_KEY_SIZE);
     packets[i]! += readU64(buf, at + FLOW_KEY_SIZE + 8);
-    const conn = buf.toString('latin1', at, at + FLOW_KEY_SIZE);
-    if (!seen.has(conn)) {
-      seen.add(conn);
-      conns[i]!++;
-    }
   }
   for (let i = 0; i < index.size; i++) {
     const at = i * PAIR_RECORD_SIZE;
-    writeU64(out, at + 36, bytes[i]!);
-    writeU64(out, at + 44, packets[i]!);
-    out.writeUInt32LE(conns[i]!, at + 52);
+    writeU64(out, at + RECORD_BYTES, bytes[i]!);
+    writeU64(out, at + RECORD_PACKETS, packets[i]!);
   }
   return out.subarray(0, index.size * PAIR_RECORD_SIZE);
 }
@@ -109,14 +102,12 @@ export class Ledger {
   async load(): Promise<number> {
     const { keys, values, count } = await this.bpf.readMap('pair_totals');
     const t = this.table;
-    t.ensureRoom(keys, count, PAIR_KEY_SIZE);
+    // A pair from a newer object this agent cannot name stays pinned, untouched.
+    const rows = t.rowsOf(keys, count, PAIR_KEY_SIZE, (k) => PROTOCOL_NAMES[keys[k + 1]!] !== undefined);
     let loaded = 0;
     for (let i = 0; i < count; i++) {
-      const k = i * PAIR_KEY_SIZE;
-      // A pair from a newer object this agent cannot name stays pinned, untouched.
-      if (!PROTOCOL_NAMES[keys[k + 1]!]) continue;
-      let row = t.find(keys, k);
-      if (row < 0) row = t.add(keys, k);
+      const row = rows[i]!;
+      if (row < 0) continue;
       const v = i * PAIR_TOTALS_SIZE;
       t.bytes[row] = readU64(values, v);
       t.packets[row] = readU64(values, v + 8);
@@ -205,8 +196,7 @@ export class Ledger {
   private apply(records: Buffer, epoch: number): { rows: Int32Array; applied: number } {
     const t = this.table;
     const n = Math.floor(records.length / PAIR_RECORD_SIZE);
-    const rows = new Int32Array(n);
-    t.ensureRoom(records, n, PAIR_RECORD_SIZE);
+    const rows = t.rowsOf(records, n, PAIR_RECORD_SIZE);
     // One buffer each for keys and values: no allocation per pair (bench/ drain).
     if (this.keysOut.length < n * PAIR_KEY_SIZE) {
       this.keysOut = Buffer.allocUnsafe(n * PAIR_KEY_SIZE);
@@ -217,15 +207,14 @@ export class Ledger {
     let m = 0;
     for (let i = 0; i < n; i++) {
       const at = i * PAIR_RECORD_SIZE;
-      let row = t.find(records, at);
-      if (row < 0) row = t.add(records, at);
-      else if (t.epoch[row] === epoch) {
+      const row = rows[i]!;
+      // New rows start at epoch 0; transaction epochs start at 1.
+      if (t.epoch[row] === epoch) {
         rows[i] = -1;
         continue;
       }
-      rows[i] = row;
-      t.bytes[row]! += readU64(records, at + 36);
-      t.packets[row]! += readU64(records, at + 44);
+      t.bytes[row]! += readU64(records, at + RECORD_BYTES);
+      t.packets[row]! += readU64(records, at + RECORD_PACKETS);
       t.epoch[row] = epoch;
       records.copy(keys, m * PAIR_KEY_SIZE, at, at + PAIR_KEY_SIZE);
       const v = m * PAIR_TOTALS_SIZE;

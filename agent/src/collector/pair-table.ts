@@ -22,10 +22,15 @@ function grow<T extends Float64Array | Uint32Array | Uint8Array>(a: T, capacity:
   return b;
 }
 
-/** Address text of a pair_key's source and destination, and its protocol's name. */
-export function pairLabels(key: Uint8Array, at = 0): PairLabels {
+function protocolOf(key: Uint8Array, at: number): string {
   const protocol = PROTOCOL_NAMES[key[at + 1]!];
   if (!protocol) throw new Error(`pair with protocol ${key[at + 1]}: the BPF object and agent disagree`);
+  return protocol;
+}
+
+/** Address text of a pair_key's source and destination, and its protocol's name. */
+export function pairLabels(key: Uint8Array, at = 0): PairLabels {
+  const protocol = protocolOf(key, at);
   const fmt = key[at] === 6 ? formatIPv6 : formatIPv4;
   return { src_ip: fmt(key, at + 4), dst_ip: fmt(key, at + 20), protocol };
 }
@@ -124,8 +129,7 @@ function putAddress(key: Uint8Array, family: number, at: number, n: number): num
 
 /** `{src_ip="…",dst_ip="…",protocol="…"}` of the pair_key at key[at..], in prom-client's label order. */
 export function labelText(key: Uint8Array, at: number): string {
-  const protocol = PROTOCOL_NAMES[key[at + 1]!];
-  if (!protocol) throw new Error(`pair with protocol ${key[at + 1]}: the BPF object and agent disagree`);
+  const protocol = protocolOf(key, at);
   const family = key[at]!;
   let n = put('{src_ip="', 0);
   n = putAddress(key, family, at + 4, n);
@@ -228,16 +232,29 @@ export class PairTable {
   }
 
   /**
-   * Room for the pairs of `n` records (`stride` bytes apart, pair_key first)
-   * that have no row yet, in one step: doubling through every power of two
-   * left each smaller copy behind for the GC.
+   * The row of each of `n` pair_keys (`stride` bytes apart), with one lookup
+   * per key; the missing ones are added after room is made for all of them in
+   * one step (doubling through every power of two left each smaller copy
+   * behind for the GC). Keys `accept` refuses get -1 and no row.
    */
-  ensureRoom(records: Uint8Array, n: number, stride: number): void {
-    if (this.end + n <= this.capacity) return;
+  rowsOf(raw: Uint8Array, n: number, stride: number, accept: (at: number) => boolean = () => true): Int32Array {
+    const rows = new Int32Array(n);
     let missing = 0;
-    for (let i = 0; i < n; i++) if (this.index.find(records, i * stride) < 0) missing++;
-    const need = this.end + missing;
-    if (need > this.capacity) this.reserve(Math.max(need, this.capacity * 2));
+    for (let i = 0; i < n; i++) {
+      const at = i * stride;
+      rows[i] = accept(at) ? this.find(raw, at) : -1;
+      if (rows[i]! < 0) missing++;
+    }
+    if (!missing) return rows;
+    if (this.end + missing > this.capacity) this.reserve(Math.max(this.end + missing, this.capacity * 2));
+    for (let i = 0; i < n; i++) {
+      const at = i * stride;
+      if (rows[i]! >= 0 || !accept(at)) continue;
+      // Found again first: a key repeated in the batch gets the row its first copy made.
+      const row = this.find(raw, at);
+      rows[i] = row >= 0 ? row : this.add(raw, at);
+    }
+    return rows;
   }
 
   private reserve(capacity: number): void {
