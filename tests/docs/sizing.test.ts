@@ -49,7 +49,7 @@ test.before(() => {
   measured = measure();
 });
 
-test('flow map: kernel memory per entry as documented (exact on the documented kernel, within 15% elsewhere)', (t) => {
+test('flow map: kernel memory per entry as documented (within 1% on the documented kernel, 15% elsewhere)', (t) => {
   const doc = /\*\*(\d+) B per entry\*\*/.exec(sizing);
   const total = /2 × ([\d,]+) B = \*\*([\d.]+) MiB\*\*/.exec(sizing);
   const kernel = /measured with .* on kernel (\d+\.\d+)/s.exec(sizing)?.[1];
@@ -59,12 +59,11 @@ test('flow map: kernel memory per entry as documented (exact on the documented k
     t.is(m.max_entries, 65536, 'EBPF_MAX_FLOWS default');
     const perEntry = m.bytes_memlock / m.max_entries;
     t.log(`${slot}: ${m.bytes_memlock} B memlock, ${perEntry.toFixed(1)} B per entry (kernel ${release()})`);
-    if (release().startsWith(`${kernel}.`)) {
-      t.is(m.bytes_memlock, num(total![1]!));
-      t.is(Math.round(perEntry), Number(doc![1]));
-    } else {
-      t.true(Math.abs(perEntry / Number(doc![1]) - 1) < 0.15, `${perEntry} B per entry is far from the documented ${doc![1]} B`);
-    }
+    // memlock depends on the machine, not only on the kernel version (seen: 8,914,112 B
+    // against the documented 8,914,048 B on the same 6.18): a documented bound, not equality.
+    const bound = release().startsWith(`${kernel}.`) ? 0.01 : 0.15;
+    t.true(Math.abs(m.bytes_memlock / num(total![1]!) - 1) <= bound, `${m.bytes_memlock} B is more than ${bound * 100}% from the documented ${total![1]} B`);
+    t.true(Math.abs(perEntry / Number(doc![1]) - 1) <= bound, `${perEntry} B per entry is more than ${bound * 100}% from the documented ${doc![1]} B`);
   }
   t.is((2 * num(total![1]!) / 2 ** 20).toFixed(1), total![2]!);
 });

@@ -3,6 +3,7 @@
 // up), and an oracle that counts what every receiver (pod or node) got from
 // every sender: the kernel's own nftables counters, before anything else.
 import { inNetns } from './exec.js';
+import { addCounts, ruleCounters } from './nft.js';
 import { pairKey, type Counts, type Pod, type SimulatedNode } from './topology.js';
 
 export interface Endpoint {
@@ -82,15 +83,7 @@ export async function installRxOracle(receivers: readonly Endpoint[], senders: r
 export async function readRxOracle(receivers: readonly Endpoint[]): Promise<Map<string, Counts>> {
   const out = new Map<string, Counts>();
   // One chain per namespace, however many of its addresses are receivers.
-  for (const netns of new Set(receivers.map((r) => r.netns))) {
-    const { stdout } = await inNetns(netns, 'nft', ['-j', 'list', 'chain', 'inet', 'ka_rx', 'c']);
-    for (const item of (JSON.parse(stdout) as { nftables: { rule?: { comment?: string; expr: { counter?: Counts }[] } }[] }).nftables) {
-      const counter = item.rule?.expr.find((e) => e.counter)?.counter;
-      if (!item.rule?.comment || !counter || counter.packets === 0) continue;
-      const prev = out.get(item.rule.comment) ?? { bytes: 0, packets: 0 };
-      out.set(item.rule.comment, { bytes: prev.bytes + counter.bytes, packets: prev.packets + counter.packets });
-    }
-  }
+  for (const netns of new Set(receivers.map((r) => r.netns))) addCounts(out, await ruleCounters(netns, 'inet', 'ka_rx', 'c'));
   return out;
 }
 
