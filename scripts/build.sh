@@ -4,5 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 make -s -C bpf
-(cd agent/native && ../../node_modules/.bin/node-gyp rebuild --nodedir=/usr --silent >/dev/null)
+# --production (the image, scripts/image/build-app.sh): the agent's addon only; otherwise also
+# kubeadapt_testing.node, the tests' and bench's addon (agent/native/src/testing.cc).
+if [[ ${1:-} == --production ]]; then
+  (cd agent/native && ../../node_modules/.bin/node-gyp configure --nodedir=/usr --silent >/dev/null && make -s -C build BUILDTYPE=Release ebpf_agent >/dev/null)
+else
+  (cd agent/native && ../../node_modules/.bin/node-gyp rebuild --nodedir=/usr --silent >/dev/null)
+fi
 node_modules/.bin/tsc -p tsconfig.agent.json

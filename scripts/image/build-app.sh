@@ -23,7 +23,7 @@ if [[ -n $(ls -A "$out") ]]; then
   exit 2
 fi
 
-bash "$root/scripts/build.sh"
+bash "$root/scripts/build.sh" --production
 
 addon="$root/agent/native/build/Release/ebpf_agent.node"
 shopt -s nullglob
