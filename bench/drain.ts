@@ -3,7 +3,8 @@
 // end (slot flip, grace period, batch lookup-and-delete, copy to JS, decode,
 // per-pair aggregation, prom-client counters). The floor drains the same map
 // in a C loop with per-pair sums and nothing else.
-import { DEFAULT_OBJECT_PATH, loadAddon } from '../agent/src/addon.js';
+import { DEFAULT_OBJECT_PATH } from '../agent/src/addon.js';
+import { loadTestingAddon as loadAddon } from '../tests/helpers/testing-addon.js';
 import { aggregateDrained } from './js-fold.js';
 import { Collector } from '../agent/src/collector/collector.js';
 import { createMetrics } from '../agent/src/metrics/registry.js';

@@ -6,7 +6,7 @@
 // memory from bpftool.
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loadAddon } from '../agent/src/addon.js';
+import { loadTestingAddon as loadAddon } from '../tests/helpers/testing-addon.js';
 import { AgentProcess } from '../tests/e2e/helpers/agent-process.js';
 import { inNetns, parseJson, run, runJson } from '../tests/e2e/helpers/exec.js';
 import { SimulatedNode } from '../tests/e2e/helpers/topology.js';

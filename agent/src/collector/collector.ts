@@ -80,13 +80,18 @@ export class Collector {
     this.overflowTimer = setInterval(() => void this.foldOverflow(), poll);
   }
 
-  /** Waits for a transaction in progress; no new one starts after this. */
+  /**
+   * Waits for the transactions in progress (a ring fold from the overflow
+   * timer too: its map writes hold the BPF object's fds, and close() refuses
+   * a busy object); no new one starts after this.
+   */
   async stop(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     if (this.overflowTimer) clearInterval(this.overflowTimer);
     this.timer = undefined;
     this.overflowTimer = undefined;
     await this.running;
+    await this.ledger.idle();
   }
 
   private async foldOverflow(): Promise<void> {
@@ -147,7 +152,7 @@ export class Collector {
         }
       }
       this.metrics.overflowShare.set(this.ringRecords + drained ? this.ringRecords / (this.ringRecords + drained) : 0);
-      this.metrics.ipPairsBatchSize.set(this.endInterval());
+      this.metrics.ipPairsBatchSize.set(await this.endInterval());
       this.metrics.mapUtilization.set({ map: 'connection_flows' }, (drained / this.opts.maxFlows) * 100);
       this.exportKernelStats();
       this.collections++;
@@ -172,7 +177,7 @@ export class Collector {
   }
 
   /** Active connections per pair for the interval that ends; idle pairs past the TTL go. Returns the active pairs. */
-  private endInterval(): number {
+  private async endInterval(): Promise<number> {
     const now = this.now();
     const t = this.pairs;
     for (const [row, conns] of this.ringConnections) t.pending[row]! += conns.size;
@@ -186,9 +191,9 @@ export class Collector {
       t.seen[row] = 0;
       t.pending[row] = 0;
     }
-    this.ledger.forget(expired);
     this.ringRecords = 0;
     this.ringConnections = new Map();
+    await this.ledger.forget(expired);
     return active;
   }
 

@@ -179,12 +179,12 @@ export class Ledger {
       overflow = this.bpf.ringPeek(ctl.txnRingEnd).records;
       records = foldOverflow(overflow);
     }
-    const { rows, applied } = this.apply(records, Number(ctl.txnEpoch));
+    const { rows, applied } = await this.apply(records, Number(ctl.txnEpoch));
     // Failpoint for the restart tests: die where a crash hurts most, after the
     // ledger has the deltas and before the slot or ring is released.
     if (applied > 0 && process.env.EBPF_FAILPOINT === 'ledger-after-apply') process.kill(process.pid, 'SIGKILL');
     if (ctl.txnKind === TXN_SLOT) {
-      this.bpf.deleteKeys(idle, idleKeys);
+      await this.bpf.deleteKeys(idle, idleKeys);
     } else {
       this.bpf.ringAdvance(ctl.txnRingEnd);
     }
@@ -193,7 +193,7 @@ export class Ledger {
   }
 
   /** Adds each pair's delta once per epoch and writes the new totals. */
-  private apply(records: Buffer, epoch: number): { rows: Int32Array; applied: number } {
+  private async apply(records: Buffer, epoch: number): Promise<{ rows: Int32Array; applied: number }> {
     const t = this.table;
     const n = Math.floor(records.length / PAIR_RECORD_SIZE);
     const rows = t.rowsOf(records, n, PAIR_RECORD_SIZE);
@@ -223,16 +223,21 @@ export class Ledger {
       writeU64(values, v + 16, epoch);
       m++;
     }
-    if (m) this.bpf.updateMap('pair_totals', keys.subarray(0, m * PAIR_KEY_SIZE), values.subarray(0, m * PAIR_TOTALS_SIZE));
+    if (m) await this.bpf.updateMap('pair_totals', keys.subarray(0, m * PAIR_KEY_SIZE), values.subarray(0, m * PAIR_TOTALS_SIZE));
     return { rows, applied: m };
   }
 
-  /** Forgets pairs whose series were dropped (TTL). */
-  forget(rows: readonly number[]): void {
+  /** Forgets pairs whose series were dropped (TTL); the pinned entries go in turn with the transactions. */
+  async forget(rows: readonly number[]): Promise<void> {
     if (!rows.length) return;
     const keys = Buffer.allocUnsafe(rows.length * PAIR_KEY_SIZE);
     rows.forEach((row, i) => this.table.keyBytes(row).copy(keys, i * PAIR_KEY_SIZE));
-    this.bpf.deleteKeys('pair_totals', keys);
     for (const row of rows) this.table.remove(row);
+    await this.serial(() => this.bpf.deleteKeys('pair_totals', keys));
+  }
+
+  /** Settles once every transaction queued so far has (the BPF object can be closed then). */
+  idle(): Promise<void> {
+    return this.queue.then(() => undefined);
   }
 }
