@@ -51,10 +51,10 @@ export async function runDrain(o: DrainOptions): Promise<DrainResult[]> {
         return r;
       };
       const log = quietLogger();
-      const ledger = new Ledger({ maxPairs: Math.max(1024, n + 1), pairTtlMs: 3_600_000, trackConnections: true });
+      const ledger = new Ledger({ pairTtlMs: 3_600_000, trackConnections: true });
       const metrics = createMetrics(ledger.view);
       const collector = new Collector(bpf, ledger, metrics, log, { intervalMs: 3_600_000, maxFlows: n, dumpMaps: false });
-      await collector.restore();
+      await collector.restore(Math.max(1024, n + 1));
       const e2e: number[] = [], native: number[] = [], fold: number[] = [], floor: number[] = [], ratio: number[] = [];
       let pairs = 0;
       // One warm-up round creates the series, as the first interval of a node would.

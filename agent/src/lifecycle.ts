@@ -55,7 +55,7 @@ export class Agent {
     private readonly log: Logger,
     private readonly objectPath = DEFAULT_OBJECT_PATH,
   ) {
-    this.ledger = new Ledger({ maxPairs: config.maxPairs, pairTtlMs: config.pairTtl, trackConnections: config.connectionTracking });
+    this.ledger = new Ledger({ pairTtlMs: config.pairTtl, trackConnections: config.connectionTracking });
     this.metrics = createMetrics(this.ledger.view);
     this.server = new MetricsServer(
       this.metrics.registry,
@@ -115,6 +115,7 @@ export class Agent {
     const addon = this.addon!;
     this.metrics.loadAttempts.inc();
     let bpf: BpfObject;
+    let maxPairs: number;
     try {
       this.preparePinDir();
       const cgroup = this.config.netnsFilterMode === 'default' ? resolvePodCgroup(this.config.podCgroup) : undefined;
@@ -122,10 +123,17 @@ export class Agent {
         if (cgroup) this.log.info('hostNetwork pods are told apart by their cgroup', { podCgroup: cgroup.path });
         else this.log.warn('no pods cgroup found (EBPF_POD_CGROUP): traffic of hostNetwork pods is not counted', { podCgroup: this.config.podCgroup });
       }
+      // A pinned ledger keeps its size (libbpf reuses a pinned map only as
+      // created): its counters continue, and a new EBPF_MAX_PAIRS waits for the pins to go.
+      const pinnedPairs = addon.pinnedMapMaxEntries(join(this.config.pinPath, 'pair_totals'));
+      maxPairs = pinnedPairs ?? this.config.maxPairs;
+      if (maxPairs !== this.config.maxPairs) {
+        this.log.warn('EBPF_MAX_PAIRS differs from the pinned pair ledger: keeping its size so the counters continue; remove the pins (cleanup) to resize', { maxPairs: this.config.maxPairs, pinned: maxPairs });
+      }
       bpf = new addon.BpfObject({
         objectPath: this.objectPath,
         maxFlows: this.config.maxFlows,
-        maxPairs: this.config.maxPairs,
+        maxPairs,
         ringbufBytes: 1 << 20,
         pinPath: this.config.pinPath,
         countHostSystemTraffic: this.config.netnsFilterMode === 'disabled',
@@ -147,8 +155,8 @@ export class Agent {
       maxFlows: this.config.maxFlows,
       dumpMaps: this.config.dumpBpfMaps,
     });
-    const restored = await this.collector.restore();
-    if (restored.pairs || restored.foreign) this.log.info('counters continue from the pinned ledger', { ...restored, maxPairs: this.config.maxPairs });
+    const restored = await this.collector.restore(maxPairs);
+    if (restored.pairs || restored.foreign) this.log.info('counters continue from the pinned ledger', { ...restored, maxPairs });
     const linkPins = join(this.config.pinPath, 'links');
     mkdirSync(linkPins, { recursive: true });
     const qdiscs = await new QdiscRegistry(bpf).load();

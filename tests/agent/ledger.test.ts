@@ -13,7 +13,7 @@ class Clock {
 }
 
 function ledger(maps: FakeLedgerMaps, clock: Clock, opts: Partial<LedgerOptions> = {}): Ledger {
-  return new Ledger({ maxPairs: maps.maxPairs, pairTtlMs: 60_000, trackConnections: true, now: clock.now, ...opts });
+  return new Ledger({ pairTtlMs: 60_000, trackConnections: true, now: clock.now, ...opts });
 }
 
 /** What /metrics shows: `src|dst|protocol` -> [bytes, packets, connections]. */
@@ -47,7 +47,7 @@ test('a slot is applied once: the pinned totals and /metrics agree, connections 
   const maps = new FakeLedgerMaps(1024);
   const clock = new Clock();
   const l = ledger(maps, clock);
-  t.deepEqual(await l.open(maps), { pairs: 0, foreign: 0 });
+  t.deepEqual(await l.open(maps, maps.maxPairs), { pairs: 0, foreign: 0 });
   maps.send(pod(1), peer, 'tcp', 1000, 10, 1);
   maps.send(pod(1), peer, 'tcp', 500, 5, 2);
   maps.send(pod(2), peer, 'udp', 300, 3, 7);
@@ -69,7 +69,7 @@ test('full: the pairs with the most bytes are exported, the rest is durable loss
   const maps = new FakeLedgerMaps(8);
   const clock = new Clock();
   const l = ledger(maps, clock);
-  await l.open(maps);
+  await l.open(maps, maps.maxPairs);
   for (let i = 1; i <= 10; i++) maps.send(pod(i), peer, 'udp', 100 * i, i);
   const [r] = await l.applySlot();
   t.is(r!.lostPairs, 3);
@@ -92,7 +92,7 @@ test('full: the pairs with the most bytes are exported, the rest is durable loss
 
   // SIGKILL: a new process on the same pins continues the pairs and the loss.
   const again = ledger(maps, clock);
-  t.deepEqual(await again.open(maps), { pairs: 7, foreign: 0 });
+  t.deepEqual(await again.open(maps, maps.maxPairs), { pairs: 7, foreign: 0 });
   t.deepEqual(again.lost, { bytes: 10_600, packets: 26 });
   const before = shown(l);
   for (const k of Object.keys(before)) before[k]![2] = 0; // connections are per interval, not pinned
@@ -103,7 +103,7 @@ test('pairs idle past the TTL expire before new counts apply; a pair in the batc
   const maps = new FakeLedgerMaps(4);
   const clock = new Clock();
   const l = ledger(maps, clock);
-  await l.open(maps);
+  await l.open(maps, maps.maxPairs);
   for (const i of [1, 2, 3]) maps.send(pod(i), peer, 'tcp', 10 * i, 1);
   await l.applySlot();
   clock.ms += 30_000;
@@ -128,7 +128,7 @@ test('durable first: a failed write shows nothing new, the retry applies the tra
   const maps = new FakeLedgerMaps(1024);
   const clock = new Clock();
   const l = ledger(maps, clock);
-  await l.open(maps);
+  await l.open(maps, maps.maxPairs);
   maps.send(pod(1), peer, 'tcp', 100, 1);
   maps.send(pod(2), peer, 'tcp', 200, 2);
   await l.applySlot();
@@ -154,7 +154,7 @@ test('a crash in a full transaction: the next process applies the pairs and the 
     const maps = new FakeLedgerMaps(4);
     const clock = new Clock();
     const first = ledger(maps, clock);
-    await first.open(maps);
+    await first.open(maps, maps.maxPairs);
     for (const i of [1, 2, 3]) maps.send(pod(i), peer, 'udp', 10, 1);
     await first.applySlot();
     maps.send(pod(1), peer, 'udp', 5, 1);
@@ -165,7 +165,7 @@ test('a crash in a full transaction: the next process applies the pairs and the 
     await t.throwsAsync(first.applySlot());
 
     const second = ledger(maps, clock);
-    await second.open(maps);
+    await second.open(maps, maps.maxPairs);
     const r = await second.recover();
     t.is(r!.kind, 'slot', crash);
     t.deepEqual(second.lost, { bytes: 1600, packets: 16 }, crash);
@@ -184,7 +184,7 @@ test('the ring: overflow records fold per pair, a full ledger loses what does no
   const maps = new FakeLedgerMaps(3);
   const clock = new Clock();
   const l = ledger(maps, clock);
-  await l.open(maps);
+  await l.open(maps, maps.maxPairs);
   maps.overflow(pod(1), peer, 'tcp', 100, 1, 1);
   maps.overflow(pod(1), peer, 'tcp', 100, 1, 2);
   maps.overflow(pod(2), peer, 'tcp', 300, 3, 1);
@@ -217,7 +217,7 @@ test('entries this agent cannot name take room; a map an older agent filled gets
   }
   maps.setControl({ activeSlot: 0, txnKind: 0, txnEpoch: 1n, txnRingEnd: 0n }); // that agent's last transaction
   const l = ledger(maps, clock);
-  t.deepEqual(await l.open(maps), { pairs: 3, foreign: 1 });
+  t.deepEqual(await l.open(maps, maps.maxPairs), { pairs: 3, foreign: 1 });
   maps.send(pod(1), peer, 'udp', 5, 1);
   maps.send(pod(4), peer, 'udp', 77, 1);
   const [r] = await l.applySlot();

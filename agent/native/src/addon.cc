@@ -36,6 +36,7 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("programName", Napi::Function::New(env, ProgramName));
   exports.Set("defaultRouteIfindexes", Napi::Function::New(env, DefaultRouteIfindexes));
   exports.Set("pinnedMapKeys", Napi::Function::New(env, PinnedMapKeys));
+  exports.Set("pinnedMapMaxEntries", Napi::Function::New(env, PinnedMapMaxEntries));
   exports.Set("tcxPinnedLinkIfindex", Napi::Function::New(env, TcxPinnedLinkIfindex));
   exports.Set("attachTcxPinned", Napi::Function::New(env, AttachTcxPinned));
   InitBench(env, exports);

@@ -56,9 +56,9 @@ export class Collector {
     }
   }
 
-  /** Counters continue from the pinned ledger; a transaction a dead process left is finished. */
-  async restore(): Promise<LoadResult> {
-    const loaded = await this.ledger.open(this.bpf);
+  /** Counters continue from the pinned ledger (pair_totals of `maxPairs` entries); a transaction a dead process left is finished. */
+  async restore(maxPairs: number): Promise<LoadResult> {
+    const loaded = await this.ledger.open(this.bpf, maxPairs);
     const recovered = await this.ledger.recover();
     if (recovered) this.onTxn(recovered);
     this.exportLedger();

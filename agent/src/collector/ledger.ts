@@ -49,8 +49,6 @@ LOSS_FULL_KEY[4] = 1;
 export type LedgerMaps = Pick<BpfObject, 'readMap' | 'readPairs' | 'updateMap' | 'deleteKeys' | 'control' | 'setControl' | 'waitForPrograms' | 'ringPeek' | 'ringAdvance'>;
 
 export interface LedgerOptions {
-  /** pair_totals' max_entries (EBPF_MAX_PAIRS): the traffic pairs plus the reserved loss entry. */
-  maxPairs: number;
   /** Pairs idle this long are expired (EBPF_PAIR_TTL). */
   pairTtlMs: number;
   /** Export the active-connections series (EBPF_CONNECTION_TRACKING). */
@@ -154,6 +152,8 @@ export class Ledger {
   private readonly table = new PairTable();
   private readonly now: () => number;
   private maps: LedgerMaps | undefined;
+  /** pair_totals' max_entries: the traffic pairs plus the reserved loss entry. */
+  private maxPairs = 0;
   private queue: Promise<unknown> = Promise.resolve();
   /** Entries in pair_totals: the table's pairs, foreign entries and the loss entry once written. */
   private stored = 0;
@@ -171,7 +171,6 @@ export class Ledger {
   private valuesOut = Buffer.alloc(0);
 
   constructor(private readonly opts: LedgerOptions) {
-    if (!Number.isInteger(opts.maxPairs) || opts.maxPairs < 2) throw new Error(`ledger: maxPairs ${opts.maxPairs}: at least 2 (one entry is the loss entry)`);
     this.now = opts.now ?? Date.now;
     this.table.trackConnections = opts.trackConnections;
   }
@@ -192,7 +191,7 @@ export class Ledger {
   }
 
   get capacity(): number {
-    return this.opts.maxPairs;
+    return this.maxPairs;
   }
 
   /** Bytes and packets never exported because the ledger was full, durable (continues across restarts). */
@@ -201,11 +200,14 @@ export class Ledger {
   }
 
   /**
-   * Takes the maps and reads the pinned totals (what earlier processes
-   * exported) into the table. Reopening (a reload) starts over from the pins.
+   * Takes the maps (pair_totals with `maxPairs` entries) and reads the pinned
+   * totals (what earlier processes exported) into the table. Reopening (a
+   * reload) starts over from the pins.
    */
-  async open(maps: LedgerMaps): Promise<LoadResult> {
+  async open(maps: LedgerMaps, maxPairs: number): Promise<LoadResult> {
+    if (!Number.isInteger(maxPairs) || maxPairs < 2) throw new Error(`ledger: maxPairs ${maxPairs}: at least 2 (one entry is the loss entry)`);
     this.maps = maps;
+    this.maxPairs = maxPairs;
     this.table.clear();
     this.ringConnections = new Map();
     this.stored = this.foreign = 0;
@@ -397,7 +399,7 @@ export class Ledger {
     }
     // The loss goes into the same write, once per epoch (a retried transaction drops the same pairs again).
     const addLoss = this.lossEpoch !== epoch && lost.packets + this.unwrittenLoss.packets > 0;
-    const lossFits = this.lossStored || this.stored + admitted.length < this.opts.maxPairs;
+    const lossFits = this.lossStored || this.stored + admitted.length < this.maxPairs;
     const newLoss: Loss = { bytes: this.loss.bytes + lost.bytes + this.unwrittenLoss.bytes, packets: this.loss.packets + lost.packets + this.unwrittenLoss.packets };
     if (addLoss && lossFits) {
       LOSS_FULL_KEY.copy(keys, m * PAIR_KEY_SIZE);
@@ -446,7 +448,7 @@ export class Ledger {
 
   /** New pairs that fit: one entry stays free for the loss entry until it is written. */
   private room(): number {
-    return Math.max(0, this.opts.maxPairs - this.stored - (this.lossStored ? 0 : 1));
+    return Math.max(0, this.maxPairs - this.stored - (this.lossStored ? 0 : 1));
   }
 
   /**

@@ -274,32 +274,6 @@ export class PairTable implements PairView {
     return pairLabels(this.keys, row * PAIR_KEY_SIZE);
   }
 
-  /**
-   * The row of each of `n` pair_keys (`stride` bytes apart), with one lookup
-   * per key; the missing ones are added after room is made for all of them in
-   * one step (doubling through every power of two left each smaller copy
-   * behind for the GC). Keys `accept` refuses get -1 and no row.
-   */
-  rowsOf(raw: Uint8Array, n: number, stride: number, accept: (at: number) => boolean = () => true): Int32Array {
-    const rows = new Int32Array(n);
-    let missing = 0;
-    for (let i = 0; i < n; i++) {
-      const at = i * stride;
-      rows[i] = accept(at) ? this.find(raw, at) : -1;
-      if (rows[i]! < 0) missing++;
-    }
-    if (!missing) return rows;
-    if (this.end + missing > this.capacity) this.reserve(Math.max(this.end + missing, this.capacity * 2));
-    for (let i = 0; i < n; i++) {
-      const at = i * stride;
-      if (rows[i]! >= 0 || !accept(at)) continue;
-      // Found again first: a key repeated in the batch gets the row its first copy made.
-      const row = this.find(raw, at);
-      rows[i] = row >= 0 ? row : this.add(raw, at);
-    }
-    return rows;
-  }
-
   private reserve(capacity: number): void {
     const keys = Buffer.alloc(capacity * PAIR_KEY_SIZE);
     this.keys.copy(keys);

@@ -6,7 +6,7 @@
 // never got, and after the restart the pods' new traffic was not exported.
 //
 // Now: the pods' series equal the nftables oracle exactly, before and after
-// the restart; of the 1,500 new pairs exactly as many are exported as there
+// the restart (and an update that changes EBPF_MAX_PAIRS); of the 1,500 new pairs exactly as many are exported as there
 // is room for (1024 − 1 loss entry − the pods' pairs), each with its 38 bytes,
 // and the rest is loss: its packets and bytes exactly (every flood pair
 // carries one 38-byte datagram); and every value on /metrics is the one in
@@ -92,8 +92,8 @@ test.serial('EBPF_MAX_PAIRS=1024 and 1,500 new sources beside pod traffic: no st
     for (const a of agents) await a.stop().catch(() => undefined);
     await run('nsenter', [`--net=/run/netns/${node.netns}`, process.execPath, AGENT_MAIN, 'cleanup'], { env: { ...process.env, EBPF_BPF_PIN_PATH: `/sys/fs/bpf/${node.id}` }, allowFail: true });
   });
-  const start = async () => {
-    const a = await AgentProcess.start(node, env);
+  const start = async (extra: Record<string, string> = {}) => {
+    const a = await AgentProcess.start(node, { ...env, ...extra });
     agents.push(a);
     await a.waitReady();
     return a;
@@ -152,4 +152,13 @@ test.serial('EBPF_MAX_PAIRS=1024 and 1,500 new sources beside pod traffic: no st
   await second.waitForCollections(2);
   await check(second, 'after SIGKILL');
   t.is(await second.stop(), 0);
+
+  // A rolling update with another EBPF_MAX_PAIRS: the pinned ledger keeps its
+  // size (a new one needs the pins removed), so nothing resets and it says so.
+  const third = await start({ EBPF_MAX_PAIRS: '2048' });
+  await ordinary(p1, p2);
+  await third.waitForCollections(2);
+  await check(third, 'after an update to EBPF_MAX_PAIRS=2048');
+  t.regex(third.output(), /EBPF_MAX_PAIRS differs from the pinned pair ledger.*"maxPairs":2048,"pinned":1024/);
+  t.is(await third.stop(), 0);
 });
