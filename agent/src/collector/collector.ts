@@ -1,7 +1,8 @@
-// The collection loop: every interval, one ledger transaction drains the idle
-// flow map slot; between intervals, the overflow ring buffer is folded in on
-// a short timer. What a transaction applied goes to the counters; the
-// counters start from the pinned ledger, so they continue across restarts.
+// The collection loop: every interval the ledger applies the idle flow map
+// slot; between intervals it applies the overflow ring buffer on a short
+// timer. The ledger (ledger.ts) owns every per-pair total; the collector only
+// schedules it and turns what it reports (loss, fill level, the interval's
+// flows) and the kernel's statistics into the agent's health metrics.
 import type { BpfObject } from '../native.js';
 import type { Logger } from '../log.js';
 import type { AgentMetrics } from '../metrics/registry.js';
