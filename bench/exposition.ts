@@ -4,7 +4,6 @@
 // table) and by the agent's renderMetrics() from the pair table. Both outputs
 // are compared byte for byte every round; each time includes encoding the
 // text to the bytes the HTTP response carries.
-import { createMetrics } from '../agent/src/metrics/registry.js';
 import { renderMetrics } from '../agent/src/metrics/exposition.js';
 import { Twin, type Labels } from './pair-twin.js';
 import { spread, type Spread } from './stats.js';
@@ -31,7 +30,7 @@ const seconds = (from: bigint) => Number(process.hrtime.bigint() - from) / 1e9;
 export async function runExposition(o: ExpositionOptions): Promise<ExpositionResult[]> {
   const out: ExpositionResult[] = [];
   for (const n of o.pairs) {
-    const twin = new Twin(createMetrics());
+    const twin = new Twin();
     const labels: Labels[] = Array.from({ length: n }, (_, i) => ({
       src_ip: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
       dst_ip: `10.200.${(i >> 4) & 255}.${(i * 7) & 255}`,

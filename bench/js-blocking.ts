@@ -11,6 +11,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { DEFAULT_OBJECT_PATH } from '../agent/src/addon.js';
 import { loadTestingAddon } from '../tests/helpers/testing-addon.js';
 import { Collector } from '../agent/src/collector/collector.js';
+import { Ledger } from '../agent/src/collector/ledger.js';
 import { createMetrics } from '../agent/src/metrics/registry.js';
 import { quietLogger } from './quiet-log.js';
 
@@ -55,9 +56,11 @@ export async function runJsBlocking(pairs: number, connectionsPerPair: number, r
     for (const name of ['connection_flows', 'connection_flows_1']) fds.push(addon.benchFdById('map', ids[name]!));
     const log = quietLogger();
     let sums: Record<string, number> = {};
-    const collector = new Collector(timed(bpf, () => sums), createMetrics(), log, {
-      intervalMs: 3_600_000, pairTtlMs: 3_600_000, maxFlows: flows, connectionTracking: true, dumpMaps: false,
+    const ledger = new Ledger({ pairTtlMs: 3_600_000, trackConnections: true });
+    const collector = new Collector(timed(bpf, () => sums), ledger, createMetrics(ledger.view), log, {
+      intervalMs: 3_600_000, maxFlows: flows, dumpMaps: false,
     });
+    await collector.restore(Math.max(131072, pairs * 2));
     let active = 0;
     for (let r = 0; r <= rounds; r++) {
       addon.benchFillFlows(fds[active]!, { count: flows, connectionsPerPair, ipv6: false });

@@ -55,8 +55,11 @@ struct {
 } flow_control SEC(".maps");
 
 /* key: pair_key -> pair_totals. Written and deleted by the agent only (the
- * ledger of exported totals, see agent/src/collector/ledger.ts); the programs
- * never touch it. Not preallocated: ~100 B a pair in use; max set by the loader. */
+ * ledger of exported totals, agent/src/collector/ledger.ts, which expires idle
+ * pairs and never asks for more than max_entries); the programs never touch
+ * it. max_entries is EBPF_MAX_PAIRS, set by the loader; one entry (family 0)
+ * holds the traffic that did not fit. Not preallocated: 16 B of buckets per
+ * entry of max_entries plus 120 B per pair in use, 17.0 MiB full at 131072. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 131072);

@@ -11,6 +11,7 @@ import { createMetrics, type AgentMetrics } from './metrics/registry.js';
 import { MetricsServer } from './metrics/server.js';
 import type { ProfilingServer } from './metrics/profiling.js';
 import { Collector } from './collector/collector.js';
+import { Ledger } from './collector/ledger.js';
 import { Attacher, type AttachMode } from './interfaces/attacher.js';
 import { InterfaceDiscovery } from './interfaces/discovery.js';
 import { resolvePodCgroup } from './interfaces/cgroup.js';
@@ -33,7 +34,9 @@ export function resolveAttachMode(mode: Config['attachMode']): AttachMode {
 }
 
 export class Agent {
-  readonly metrics: AgentMetrics = createMetrics();
+  /** The one owner of the exported per-pair totals; /metrics renders its view. */
+  private readonly ledger: Ledger;
+  readonly metrics: AgentMetrics;
   private readonly server: MetricsServer;
   /** Loaded only when enabled: node:inspector and node:v8 cost RSS an idle agent does not need. */
   private profiling: ProfilingServer | undefined;
@@ -52,6 +55,8 @@ export class Agent {
     private readonly log: Logger,
     private readonly objectPath = DEFAULT_OBJECT_PATH,
   ) {
+    this.ledger = new Ledger({ pairTtlMs: config.pairTtl, trackConnections: config.connectionTracking });
+    this.metrics = createMetrics(this.ledger.view);
     this.server = new MetricsServer(
       this.metrics.registry,
       { live: () => !this.stopped, ready: () => this.ready() },
@@ -110,6 +115,7 @@ export class Agent {
     const addon = this.addon!;
     this.metrics.loadAttempts.inc();
     let bpf: BpfObject;
+    let maxPairs: number;
     try {
       this.preparePinDir();
       const cgroup = this.config.netnsFilterMode === 'default' ? resolvePodCgroup(this.config.podCgroup) : undefined;
@@ -117,10 +123,17 @@ export class Agent {
         if (cgroup) this.log.info('hostNetwork pods are told apart by their cgroup', { podCgroup: cgroup.path });
         else this.log.warn('no pods cgroup found (EBPF_POD_CGROUP): traffic of hostNetwork pods is not counted', { podCgroup: this.config.podCgroup });
       }
+      // A pinned ledger keeps its size (libbpf reuses a pinned map only as
+      // created): its counters continue, and a new EBPF_MAX_PAIRS waits for the pins to go.
+      const pinnedPairs = addon.pinnedMapMaxEntries(join(this.config.pinPath, 'pair_totals'));
+      maxPairs = pinnedPairs ?? this.config.maxPairs;
+      if (maxPairs !== this.config.maxPairs) {
+        this.log.warn('EBPF_MAX_PAIRS differs from the pinned pair ledger: keeping its size so the counters continue; remove the pins (cleanup) to resize', { maxPairs: this.config.maxPairs, pinned: maxPairs });
+      }
       bpf = new addon.BpfObject({
         objectPath: this.objectPath,
         maxFlows: this.config.maxFlows,
-        maxPairs: Math.max(1024, this.config.maxFlows * 2),
+        maxPairs,
         ringbufBytes: 1 << 20,
         pinPath: this.config.pinPath,
         countHostSystemTraffic: this.config.netnsFilterMode === 'disabled',
@@ -137,15 +150,13 @@ export class Agent {
     const mode = resolveAttachMode(this.config.attachMode);
     this.log.info('BPF programs loaded', { loadSeconds: info.loadSeconds, coarseClock: info.coarseClock, attachMode: mode, pinPath: this.config.pinPath });
 
-    this.collector = new Collector(bpf, this.metrics, this.log, {
+    this.collector = new Collector(bpf, this.ledger, this.metrics, this.log, {
       intervalMs: this.config.collectionInterval,
-      pairTtlMs: this.config.pairTtl,
       maxFlows: this.config.maxFlows,
-      connectionTracking: this.config.connectionTracking,
       dumpMaps: this.config.dumpBpfMaps,
     });
-    const restored = await this.collector.restore();
-    if (restored) this.log.info('counters continue from the pinned ledger', { pairs: restored });
+    const restored = await this.collector.restore(maxPairs);
+    if (restored.pairs || restored.foreign) this.log.info('counters continue from the pinned ledger', { ...restored, maxPairs });
     const linkPins = join(this.config.pinPath, 'links');
     mkdirSync(linkPins, { recursive: true });
     const qdiscs = await new QdiscRegistry(bpf).load();

@@ -148,6 +148,8 @@ export interface NativeAddon {
   programName(id: number): string | null;
   /** Every key of the map pinned at path; null when nothing is pinned there. */
   pinnedMapKeys(path: string): Buffer | null;
+  /** max_entries of the map pinned at path; null when nothing is pinned there. */
+  pinnedMapMaxEntries(path: string): number | null;
   /** Interfaces that carry a default route (IPv4 or IPv6, main table). */
   defaultRouteIfindexes(): number[];
   /** ifindex of the tcx link pinned at path (0: its device is gone); null when none is pinned. */

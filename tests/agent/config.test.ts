@@ -23,6 +23,8 @@ const BAD: [string, string, string][] = [
   ['EBPF_CONNECTION_TRACKING', 'yes', 'true or false'],
   ['EBPF_BPF_PIN_PATH', 'relative/path', 'an absolute path'],
   ['EBPF_MAX_FLOWS', '8', 'an integer from 16 to 16777216'],
+  ['EBPF_MAX_PAIRS', '1023', 'an integer from 1024 to 16777216'],
+  ['EBPF_MAX_PAIRS', '2e6', 'an integer from 1024 to 16777216'],
   ['EBPF_PAIR_TTL', '0s', 'a duration from 1s to 24h'],
   ['EBPF_ATTACH_MODE', 'xdp', 'one of auto, tcx, tc'],
 ];
@@ -60,6 +62,7 @@ test('defaults are the published chart defaults', (t) => {
   t.is(c.connectionTracking, true);
   t.is(c.pinPath, '/sys/fs/bpf/kubeadapt');
   t.is(c.metricsAddress, '0.0.0.0');
+  t.is(c.maxPairs, 131072, 'the ledger size the agent had before it was a setting (2 × the default EBPF_MAX_FLOWS)');
 });
 
 test('durations parse like Go durations', (t) => {

@@ -6,7 +6,6 @@
 // reading the pair series through get().
 import test from 'ava';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { createMetrics } from '../../agent/src/metrics/registry.js';
 import { renderMetrics, streamMetrics } from '../../agent/src/metrics/exposition.js';
 import { TextWriter } from '../../agent/src/metrics/text-writer.js';
 import { Twin, type Labels } from '../../bench/pair-twin.js';
@@ -16,8 +15,8 @@ const pairs: Labels[] = Array.from({ length: 50 }, (_, i) => ({ src_ip: `10.0.${
 for (const l of pairs) if (l.dst_ip.includes(':')) l.src_ip = `fd00:10:244::${l.src_ip.split('.')[2]}`;
 
 test('the agent registry renders byte for byte as prom-client renders it, scrape after scrape', async (t) => {
-  const m = createMetrics();
-  const twin = new Twin(m);
+  const twin = new Twin();
+  const m = twin.m;
   t.is((await renderMetrics(m.registry)).toString(), await m.registry.metrics(), 'empty registry');
   for (const [i, l] of pairs.entries()) twin.add(l, 2 ** 40 + i, i + 1, i % 4);
   twin.add(pairs[3]!, 2 ** 53 - 2 ** 40 - 5, 99_999_999, 100_000_000);
@@ -40,14 +39,14 @@ test('the agent registry renders byte for byte as prom-client renders it, scrape
   t.is(second, await m.registry.metrics());
   t.false(second.includes('src_ip="10.0.2.1"'));
   t.true(second.includes('{src_ip="10.244.9.9",dst_ip="10.244.8.8",protocol="udp"} 7\n'));
-  t.is(m.pairs.size, pairs.length);
+  t.is(twin.table.size, pairs.length);
 });
 
 test('without connection tracking the active-connections metric has no series', async (t) => {
-  const m = createMetrics();
-  const twin = new Twin(m);
+  const twin = new Twin();
+  const m = twin.m;
   twin.add(pairs[0]!, 10, 1, 1);
-  m.pairs.trackConnections = false;
+  twin.table.trackConnections = false;
   const text = (await renderMetrics(m.registry)).toString();
   t.is(text, await m.registry.metrics());
   t.regex(text, /# TYPE kubeadapt_active_connections gauge\n\n/);
@@ -73,14 +72,14 @@ test('a registry with default labels is left to prom-client', async (t) => {
 });
 
 test('pair rows are found, removed and reused through the index at any load', (t) => {
-  const m = createMetrics();
-  const twin = new Twin(m);
+  const twin = new Twin();
+  const m = twin.m;
   const n = 5000;
   const label = (i: number): Labels => ({ src_ip: `10.244.${i >> 8}.${i & 255}`, dst_ip: '10.96.0.10', protocol: i & 1 ? 'udp' : 'tcp' });
   for (let i = 0; i < n; i++) twin.add(label(i), i, 1, 0);
   for (let i = 0; i < n; i += 3) twin.remove(label(i));
   for (let i = 0; i < n; i += 6) twin.add(label(i), 1, 1, 0);
-  const t2 = m.pairs;
+  const t2 = twin.table;
   t.is(t2.size, n - Math.ceil(n / 3) + Math.ceil(n / 6));
   for (let i = 0; i < n; i++) {
     const present = i % 3 !== 0 || i % 6 === 0;
@@ -91,8 +90,8 @@ test('pair rows are found, removed and reused through the index at any load', (t
 });
 
 test('streamed in small chunks: the same bytes, and a pair removed and re-added mid-scrape appears once', async (t) => {
-  const m = createMetrics();
-  const twin = new Twin(m);
+  const twin = new Twin();
+  const m = twin.m;
   const label = (i: number): Labels => ({ src_ip: `10.244.${i >> 8}.${i & 255}`, dst_ip: '10.96.0.10', protocol: 'tcp' });
   for (let i = 0; i < 3000; i++) twin.add(label(i), 1000 + i, 1, 1);
   const whole = (await renderMetrics(m.registry)).toString();
@@ -116,7 +115,7 @@ test('streamed in small chunks: the same bytes, and a pair removed and re-added 
     const lines = text.split('\n').filter((l) => l.startsWith(`${name}{src_ip="10.244.0.0",`));
     t.is(lines.length, 1, `${name}: ${lines.join(' | ')}`);
   }
-  t.is(m.pairs.size, 3000);
+  t.is(twin.table.size, 3000);
   // The revived pair keeps its row; prom-client appends it: the same lines, in another order.
   const sorted = (x: string) => x.split('\n').sort().join('\n');
   t.is(sorted((await renderMetrics(m.registry)).toString()), sorted(await twin.expected()), 'after the scrape the table matches prom-client again');

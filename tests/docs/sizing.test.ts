@@ -68,16 +68,16 @@ test('flow map: kernel memory per entry as documented (within 1% on the document
   t.is((2 * num(total![1]!) / 2 ** 20).toFixed(1), total![2]!);
 });
 
-test('ring buffer 1 MiB and pair_totals sized for twice the flows, as documented', (t) => {
+test('ring buffer 1 MiB and pair_totals sized EBPF_MAX_PAIRS, as documented', (t) => {
   t.is(measured.maps.overflow_events!.max_entries, 2 ** 20);
   t.regex(sizing, /\| `overflow_events` \(ring buffer\) \| 1 MiB /);
-  t.is(measured.maps.pair_totals!.max_entries, 2 * 65536);
-  t.regex(sizing, /at `2 × EBPF_MAX_FLOWS` entries/);
+  t.is(measured.maps.pair_totals!.max_entries, 131072);
+  t.regex(sizing, /at the default `EBPF_MAX_PAIRS=131072`: 2\.0 MiB empty/);
 });
 
 test('the agent\'s own series: as many as docs/sizing.md says, before any traffic', (t) => {
   const documented = Number(/\| the agent's own metrics \| (\d+), fixed/.exec(sizing)?.[1]);
   const samples = measured.metrics.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
-  t.deepEqual(samples.filter((l) => /^kubeadapt_(connection_traffic|active_connections)/.test(l)), [], 'no traffic in a fresh namespace');
+  t.deepEqual(samples.filter((l) => /^kubeadapt_(connection_traffic_(bytes|packets)_total|active_connections)/.test(l)), [], 'no traffic in a fresh namespace');
   t.is(samples.length, documented, samples.join('\n'));
 });

@@ -8,7 +8,7 @@ import { loadTestingAddon } from '../helpers/testing-addon.js';
 
 const AGENT_EXPORTS = [
   'BpfObject', 'LinkMonitor', 'closeFd', 'createTestLink', 'defaultRouteIfindexes', 'deleteLink', 'listLinks',
-  'listTcFilters', 'listTcxPrograms', 'pinnedMapKeys', 'programName', 'tcxPinnedLinkIfindex',
+  'listTcFilters', 'listTcxPrograms', 'pinnedMapKeys', 'pinnedMapMaxEntries', 'programName', 'tcxPinnedLinkIfindex',
 ];
 const AGENT_METHODS = [
   'attachTc', 'attachTcx', 'busy', 'close', 'control', 'deleteEntry', 'deleteKeys', 'detachTc', 'info', 'queryTc',

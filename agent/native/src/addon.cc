@@ -35,6 +35,7 @@ void InitAgentExports(Napi::Env env, Napi::Object exports) {
   exports.Set("programName", Napi::Function::New(env, ProgramName));
   exports.Set("defaultRouteIfindexes", Napi::Function::New(env, DefaultRouteIfindexes));
   exports.Set("pinnedMapKeys", Napi::Function::New(env, PinnedMapKeys));
+  exports.Set("pinnedMapMaxEntries", Napi::Function::New(env, PinnedMapMaxEntries));
   exports.Set("tcxPinnedLinkIfindex", Napi::Function::New(env, TcxPinnedLinkIfindex));
 }
 

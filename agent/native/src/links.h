@@ -11,6 +11,7 @@ Napi::Value ListTcxPrograms(const Napi::CallbackInfo& info);
 Napi::Value ProgramName(const Napi::CallbackInfo& info);
 Napi::Value DefaultRouteIfindexes(const Napi::CallbackInfo& info);
 Napi::Value PinnedMapKeys(const Napi::CallbackInfo& info);  // maps.cc
+Napi::Value PinnedMapMaxEntries(const Napi::CallbackInfo& info);  // maps.cc
 Napi::Value TcxPinnedLinkIfindex(const Napi::CallbackInfo& info);  // attach.cc
 
 }  // namespace ebpf_agent

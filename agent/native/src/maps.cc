@@ -456,4 +456,21 @@ Napi::Value PinnedMapKeys(const Napi::CallbackInfo& info) {
   return Napi::Buffer<uint8_t>::Copy(env, keys.data(), keys.size());
 }
 
+// pinnedMapMaxEntries(path) -> max_entries of the map pinned at path (null
+// when nothing is pinned there): a pinned map keeps the size it was created
+// with, and libbpf refuses to reuse it under another size.
+Napi::Value PinnedMapMaxEntries(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>();
+  int fd = bpf_obj_get(path.c_str());
+  if (fd < 0) return env.Null();
+  bpf_map_info mi{};
+  uint32_t len = sizeof(mi);
+  int rc = bpf_obj_get_info_by_fd(fd, &mi, &len);
+  int e = errno;
+  close(fd);
+  if (rc) throw ErrnoError(env, e, "reading map info of " + path);
+  return Napi::Number::New(env, mi.max_entries);
+}
+
 }  // namespace ebpf_agent

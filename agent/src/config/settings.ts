@@ -122,6 +122,11 @@ export const SETTINGS = {
     default: 65536, description: 'Capacity of the flow map (connections per collection interval); new flows beyond it go to the overflow ring buffer',
     accepted: 'an integer from 16 to 16777216', parse: integer(16, 16_777_216), format: num,
   },
+  maxPairs: {
+    env: 'EBPF_MAX_PAIRS', flag: '--max-pairs', chartValue: 'config.maxPairs',
+    default: 131072, description: 'Capacity of the pair ledger (pinned pair_totals map): IP pairs exported within EBPF_PAIR_TTL, plus one entry for the loss; traffic of new pairs beyond it is counted in kubeadapt_connection_traffic_dropped_bytes_total{reason="pair_ledger_full"}',
+    accepted: 'an integer from 1024 to 16777216', parse: integer(1024, 16_777_216), format: num,
+  },
   pairTtl: {
     env: 'EBPF_PAIR_TTL', flag: '--pair-ttl', chartValue: 'config.pairTtl',
     default: 300_000, description: 'Series of IP pairs without traffic for this long are dropped from /metrics',

@@ -1,15 +1,15 @@
 // The three per-pair metrics (bytes, packets, active connections) as views of
-// the PairTable, registered in the agent's prom-client Registry like any
+// the pair ledger's table (read only: PairView), registered in the agent's prom-client Registry like any
 // metric: prom-client's metrics()/getMetricsAsJSON() read them through get(),
 // and renderMetrics() writes their lines straight from the table's columns.
 // prom-client's own Counter would keep an object, a label hash string and a
 // labels object per series, three times per pair, and format every label set
 // on every scrape.
-import type { PairTable } from '../collector/pair-table.js';
+import type { PairColumn, PairView } from '../collector/pair-table.js';
 import type { MetricDefinition } from './definitions.js';
 import type { TextWriter } from './text-writer.js';
 
-export type PairColumn = 'bytes' | 'packets' | 'connections';
+export type { PairColumn };
 
 /** Longest label text: two full IPv6 addresses (114 bytes), plus room. */
 const MAX_LABEL_TEXT = 128;
@@ -22,7 +22,7 @@ export class PairSeries {
 
   constructor(
     def: MetricDefinition,
-    private readonly table: PairTable,
+    private readonly table: PairView,
     private readonly column: PairColumn,
   ) {
     if (def.type === 'histogram') throw new Error(`${def.name}: a pair series is a counter or a gauge`);
@@ -38,7 +38,7 @@ export class PairSeries {
   /** prom-client's Metric.get(): what Registry.metrics() formats. */
   async get() {
     const t = this.table;
-    const col = t[this.column];
+    const col = t.column(this.column);
     const values = [];
     if (this.shown()) {
       for (let row = 0; row < t.end; row++) if (t.live(row)) values.push({ value: col[row]!, labels: t.labelsOf(row) });
@@ -74,7 +74,7 @@ export class PairSeries {
   renderRows(w: TextWriter, from: number, until: number): number {
     const t = this.table;
     if (!this.shown()) return t.end;
-    const col = t[this.column];
+    const col = t.column(this.column);
     const labels = t.labels;
     const line = this.maxLineBytes();
     let row = from;

@@ -4,8 +4,8 @@
 // prom-client instruments.
 import { Counter, Gauge, Histogram, Registry } from './prom.js';
 import { METRICS, type MetricDefinition, type MetricKey } from './definitions.js';
-import { PairTable } from '../collector/pair-table.js';
-import { PairSeries, type PairColumn } from './pair-series.js';
+import type { PairColumn, PairView } from '../collector/pair-table.js';
+import { PairSeries } from './pair-series.js';
 
 const PAIR_COLUMNS = { trafficBytes: 'bytes', trafficPackets: 'packets', activeConnections: 'connections' } as const satisfies Partial<Record<MetricKey, PairColumn>>;
 type PairMetricKey = keyof typeof PAIR_COLUMNS;
@@ -19,7 +19,7 @@ type Instrument<K extends MetricKey> = K extends PairMetricKey
       ? Gauge<Labels<K>>
       : Histogram<Labels<K>>;
 
-export type AgentMetrics = { [K in MetricKey]: Instrument<K> } & { registry: Registry; pairs: PairTable };
+export type AgentMetrics = { [K in MetricKey]: Instrument<K> } & { registry: Registry };
 
 function build(def: MetricDefinition, registry: Registry) {
   const common = { name: def.name, help: def.help, labelNames: [...def.labels], registers: [registry] };
@@ -33,10 +33,10 @@ function build(def: MetricDefinition, registry: Registry) {
   }
 }
 
-export function createMetrics(): AgentMetrics {
+/** `pairs`: the pair ledger's read-only view (collector/ledger.ts), which the per-pair series render. */
+export function createMetrics(pairs: PairView): AgentMetrics {
   const registry = new Registry();
-  const pairs = new PairTable();
-  const out: Record<string, unknown> = { registry, pairs };
+  const out: Record<string, unknown> = { registry };
   for (const [key, def] of Object.entries(METRICS)) {
     const column = PAIR_COLUMNS[key as PairMetricKey] as PairColumn | undefined;
     if (column) {

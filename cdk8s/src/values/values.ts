@@ -25,6 +25,7 @@ const SETTING_SCHEMA: Record<SettingKey, JsonSchema> = {
   // Narrower than the agent: the pod mounts only the host's bpffs, so pins must live under it.
   pinPath: { type: 'string', pattern: `^${BPFFS_PATH}/[^/].*$` },
   maxFlows: { type: 'integer', minimum: 16, maximum: 16777216 },
+  maxPairs: { type: 'integer', minimum: 1024, maximum: 16777216 },
   pairTtl: { type: 'string', pattern: DURATION },
   attachMode: { type: 'string', enum: ['auto', 'tcx', 'tc'] },
   enableProfiling: { type: 'boolean' },
