@@ -1,7 +1,6 @@
 // The running agent: loads the BPF object, keeps the programs attached to
 // every pod interface, runs the collection loop and serves the metrics.
 import { mkdirSync, rmSync, existsSync, statfsSync } from 'node:fs';
-import { release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DEFAULT_OBJECT_PATH, loadAddon } from './addon.js';
 import type { Config } from './config/settings.js';
@@ -11,26 +10,16 @@ import { createMetrics, type AgentMetrics } from './metrics/registry.js';
 import { MetricsServer } from './metrics/server.js';
 import type { ProfilingServer } from './metrics/profiling.js';
 import { Collector } from './collector/collector.js';
-import { Attacher, type AttachMode } from './interfaces/attacher.js';
+import { Attacher } from './interfaces/attacher.js';
+import { BPF_FS_MAGIC, resolveAttachMode } from './kernel.js';
 import { InterfaceDiscovery } from './interfaces/discovery.js';
 import { resolvePodCgroup } from './interfaces/cgroup.js';
 import { QdiscRegistry } from './interfaces/qdiscs.js';
 import { daemonSetFromEnv, daemonSetGone } from './kubernetes/daemonset.js';
 import { logPreflight } from './preflight/startup.js';
 
-export const BPF_FS_MAGIC = 0xcafe4a11;
 const PROGRAMS = ['tc_pod_egress', 'tc_host_egress'];
 const LOAD_RETRY_MS = [5_000, 10_000, 30_000, 60_000];
-
-export function kernelHasTcx(kernelRelease = release()): boolean {
-  const [major = 0, minor = 0] = kernelRelease.split(/[.-]/).map(Number);
-  return major > 6 || (major === 6 && minor >= 6);
-}
-
-export function resolveAttachMode(mode: Config['attachMode']): AttachMode {
-  if (mode === 'auto') return kernelHasTcx() ? 'tcx' : 'tc';
-  return mode;
-}
 
 export class Agent {
   readonly metrics: AgentMetrics = createMetrics();

@@ -6,7 +6,7 @@ import { dirname } from 'node:path';
 import { DEFAULT_OBJECT_PATH, loadAddon } from '../addon.js';
 import type { Config } from '../config/settings.js';
 import type { TcFilterInfo } from '../native.js';
-import { BPF_FS_MAGIC, kernelHasTcx, resolveAttachMode } from '../lifecycle.js';
+import { BPF_FS_MAGIC, atLeast, kernelHasTcx, kernelVersion, resolveAttachMode } from '../kernel.js';
 import { Attacher, TC_HANDLE, TC_PRIORITY } from '../interfaces/attacher.js';
 import { isPodVeth, planFor } from '../interfaces/discovery.js';
 
@@ -19,13 +19,6 @@ export interface CheckResult {
 }
 
 const CAP = { NET_ADMIN: 12, SYS_ADMIN: 21, SYS_RESOURCE: 24, PERFMON: 38, BPF: 39 } as const;
-
-export function kernelVersion(r = release()): [number, number] {
-  const [a = 0, b = 0] = r.split(/[.-]/).map(Number);
-  return [a, b];
-}
-
-const atLeast = (v: [number, number], major: number, minor: number) => v[0] > major || (v[0] === major && v[1] >= minor);
 
 export const CAPABILITY_BITS = CAP;
 
