@@ -146,7 +146,7 @@ export class Agent {
       onChange: (n) => this.metrics.attachedInterfaces.set(n),
       // Packets the program ahead of ours ended were not counted: say so.
       onReorder: () => this.metrics.collectorErrors.inc({ type: 'attach_order' }),
-    }, linkPins);
+    }, linkPins, this.config.uplinkInterfaces);
     discovery.start();
     this.discovery = discovery;
     this.collector.start();
