@@ -42,7 +42,7 @@ export class Agent {
     private readonly objectPath = DEFAULT_OBJECT_PATH,
   ) {
     this.server = new MetricsServer(
-      this.metrics.registry,
+      this.metrics,
       { live: () => !this.stopped, ready: () => this.ready() },
       (err) => this.log.error('serving /metrics failed', { err }),
     );
