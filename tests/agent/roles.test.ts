@@ -59,11 +59,15 @@ test('the strongest evidence is named; other tables count, the local table and n
     route(6, 'default', { family: 6, dst: '::', gateway: 'fe80::1' }),
     route(6, '10.244.9.0/24', { gateway: '10.244.250.9' }),
     route(7, '169.254.0.0/16'),
+    // A pod reached through its link-local address: one address, no evidence; a network the same way is.
+    route(8, 'fd00:10:244:1::5/128', { gateway: 'fe80::1c2d:3eff:fe4f:5a6b' }),
+    route(9, 'fd00:10:244:7::/64', { gateway: 'fe80::1' }),
   ]);
   t.deepEqual([...ev].sort((a, b) => a[0] - b[0]), [
     [2, 'carries a route with a gateway: 10.244.4.0/24 via 10.244.250.2'],
     [3, 'carries a route with a gateway: 10.244.5.0/24 via 10.244.250.3 (table 100)'],
     [6, 'carries a default route via fe80::1'],
+    [9, 'carries a route with a gateway: fd00:10:244:7::/64 via fe80::1'],
   ]);
 });
 

@@ -37,16 +37,18 @@ const RT_TABLE_LOCAL = 255;
 const hostLen = (r: RouteInfo) => (r.family === 4 ? 32 : 128);
 const cidr = (r: RouteInfo) => (r.dstLen === 0 ? 'default' : `${r.dst}/${r.dstLen}`);
 
-/** fe80::/10 and 169.254.0.0/16: every veth has a link-local route, a pod's too. */
-function linkLocal(r: RouteInfo): boolean {
-  return r.family === 6 ? /^fe[89ab]/i.test(r.dst) : r.dst.startsWith('169.254.');
-}
+/** fe80::/10 and 169.254.0.0/16. */
+const isLinkLocal = (addr: string) => /^fe[89ab]/i.test(addr) || addr.startsWith('169.254.');
+
+/** Every veth has a link-local route, a pod's too. */
+const linkLocal = (r: RouteInfo) => isLinkLocal(r.dst);
 
 /**
  * The evidence that a link is an uplink, per ifindex: a route through it with
  * a gateway, or to a network (more than one address: the default route,
  * another node's pod CIDR). A pod's veth carries routes to the pod's own
- * addresses only (/32, /128, no gateway). Connected routes the kernel makes
+ * addresses only (/32, /128, no gateway, or at most the pod's link-local
+ * address as next hop). Connected routes the kernel makes
  * from an address (proto kernel) and link-local routes say nothing; local,
  * broadcast and blackhole routes neither. Every table but local counts: a node
  * that routes to other nodes through a policy routing table is still routing.
@@ -62,7 +64,9 @@ export function uplinkEvidence(routes: readonly RouteInfo[]): Map<number, string
     if (r.dstLen === 0) {
       rank = 0;
       why = `carries a default route${via}${table}`;
-    } else if (r.gateway) {
+    } else if (r.gateway && !(r.dstLen === hostLen(r) && isLinkLocal(r.gateway))) {
+      // A route to one address through a link-local next hop is how a CNI may
+      // reach a pod by the pod's own link-local address: that says nothing.
       rank = 1;
       why = `carries a route with a gateway: ${cidr(r)}${via}${table}`;
     } else if (r.dstLen < hostLen(r) && r.protocol !== RTPROT_KERNEL && !linkLocal(r)) {
