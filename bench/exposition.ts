@@ -46,7 +46,7 @@ export async function runExposition(o: ExpositionOptions): Promise<ExpositionRes
       const a = Buffer.from(await twin.expected());
       const pa = seconds(t);
       t = process.hrtime.bigint();
-      const b = await renderMetrics(twin.m.registry);
+      const b = await renderMetrics(twin.m);
       const pb = seconds(t);
       if (!a.equals(b)) throw new Error(`renderMetrics differs from prom-client's text at ${n} pairs`);
       bytes = b.length;

@@ -1,7 +1,6 @@
 // The running agent: loads the BPF object, keeps the programs attached to
 // every pod interface, runs the collection loop and serves the metrics.
 import { mkdirSync, rmSync, existsSync, statfsSync } from 'node:fs';
-import { release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DEFAULT_OBJECT_PATH, loadAddon } from './addon.js';
 import type { Config } from './config/settings.js';
@@ -12,26 +11,16 @@ import { MetricsServer } from './metrics/server.js';
 import type { ProfilingServer } from './metrics/profiling.js';
 import { Collector } from './collector/collector.js';
 import { Ledger } from './collector/ledger.js';
-import { Attacher, type AttachMode } from './interfaces/attacher.js';
+import { Attacher } from './interfaces/attacher.js';
+import { BPF_FS_MAGIC, resolveAttachMode } from './kernel.js';
 import { InterfaceDiscovery } from './interfaces/discovery.js';
 import { resolvePodCgroup } from './interfaces/cgroup.js';
 import { QdiscRegistry } from './interfaces/qdiscs.js';
 import { daemonSetFromEnv, daemonSetGone } from './kubernetes/daemonset.js';
 import { logPreflight } from './preflight/startup.js';
 
-export const BPF_FS_MAGIC = 0xcafe4a11;
 const PROGRAMS = ['tc_pod_egress', 'tc_host_egress'];
 const LOAD_RETRY_MS = [5_000, 10_000, 30_000, 60_000];
-
-export function kernelHasTcx(kernelRelease = release()): boolean {
-  const [major = 0, minor = 0] = kernelRelease.split(/[.-]/).map(Number);
-  return major > 6 || (major === 6 && minor >= 6);
-}
-
-export function resolveAttachMode(mode: Config['attachMode']): AttachMode {
-  if (mode === 'auto') return kernelHasTcx() ? 'tcx' : 'tc';
-  return mode;
-}
 
 export class Agent {
   /** The one owner of the exported per-pair totals; /metrics renders its view. */
@@ -58,7 +47,7 @@ export class Agent {
     this.ledger = new Ledger({ pairTtlMs: config.pairTtl, trackConnections: config.connectionTracking });
     this.metrics = createMetrics(this.ledger.view);
     this.server = new MetricsServer(
-      this.metrics.registry,
+      this.metrics,
       { live: () => !this.stopped, ready: () => this.ready() },
       (err) => this.log.error('serving /metrics failed', { err }),
     );
@@ -168,7 +157,7 @@ export class Agent {
       onChange: (n) => this.metrics.attachedInterfaces.set(n),
       // Packets the program ahead of ours ended were not counted: say so.
       onReorder: () => this.metrics.collectorErrors.inc({ type: 'attach_order' }),
-    }, linkPins);
+    }, linkPins, this.config.uplinkInterfaces);
     discovery.start();
     this.discovery = discovery;
     this.collector.start();

@@ -114,6 +114,25 @@ export interface LinkInfo {
   up: boolean;
 }
 
+/** One next hop of a route (a multipath route gives one entry per path). */
+export interface RouteInfo {
+  family: 4 | 6;
+  /** Destination network address ('0.0.0.0' / '::' with dstLen 0 for a default route). */
+  dst: string;
+  dstLen: number;
+  /** The next hop's address (RTA_GATEWAY or RTA_VIA), when the route has one. */
+  gateway?: string;
+  /** Output interface; 0 for routes without one (blackhole, unreachable). */
+  ifindex: number;
+  /** Routing table id (254 main, 255 local). */
+  table: number;
+  /** RTN_* route type (1 unicast, 2 local, 3 broadcast, ...). */
+  type: number;
+  /** RTPROT_* (2 kernel: a connected route made from an address). */
+  protocol: number;
+}
+
+/** Follows rtnetlink link and route events. */
 export declare class LinkMonitor {
   constructor(onChange: () => void);
   close(): void;
@@ -150,8 +169,8 @@ export interface NativeAddon {
   pinnedMapKeys(path: string): Buffer | null;
   /** max_entries of the map pinned at path; null when nothing is pinned there. */
   pinnedMapMaxEntries(path: string): number | null;
-  /** Interfaces that carry a default route (IPv4 or IPv6, main table). */
-  defaultRouteIfindexes(): number[];
+  /** Every route of both families (all tables), one entry per next hop. */
+  listRoutes(): RouteInfo[];
   /** ifindex of the tcx link pinned at path (0: its device is gone); null when none is pinned. */
   tcxPinnedLinkIfindex(path: string): number | null;
 }

@@ -27,6 +27,10 @@ const BAD: [string, string, string][] = [
   ['EBPF_MAX_PAIRS', '2e6', 'an integer from 1024 to 16777216'],
   ['EBPF_PAIR_TTL', '0s', 'a duration from 1s to 24h'],
   ['EBPF_ATTACH_MODE', 'xdp', 'one of auto, tcx, tc'],
+  ['EBPF_UPLINK_INTERFACES', 'eth0 eth1', 'auto or a comma-separated list of interface names, each optionally ending in * to match a prefix, such as eth0 or eth0,bond*'],
+  ['EBPF_UPLINK_INTERFACES', 'eth0,,eth1', 'auto or a comma-separated list of interface names'],
+  ['EBPF_UPLINK_INTERFACES', 'a-name-longer-than-15', 'auto or a comma-separated list of interface names'],
+  ['EBPF_UPLINK_INTERFACES', '*', 'auto or a comma-separated list of interface names'],
 ];
 
 for (const [env, value, accepted] of BAD) {
@@ -50,6 +54,13 @@ test('flags win over the environment and bad flags exit 2', (t) => {
   t.is(u.status, 2);
   t.regex(u.stderr, /unknown argument "--no-such-flag"/);
   t.is(runAgent(['frobnicate']).status, 2);
+});
+
+test('EBPF_UPLINK_INTERFACES: auto or a list of names and prefixes', (t) => {
+  t.is(loadConfig([], {}).uplinkInterfaces, 'auto');
+  t.deepEqual(loadConfig([], { EBPF_UPLINK_INTERFACES: 'eth0,bond*' }).uplinkInterfaces, ['eth0', 'bond*']);
+  t.deepEqual(loadConfig(['--uplink-interfaces', 'ens5'], { EBPF_UPLINK_INTERFACES: 'eth0' }).uplinkInterfaces, ['ens5']);
+  t.is(SETTINGS.uplinkInterfaces.format(['eth0', 'bond*']), 'eth0,bond*');
 });
 
 test('defaults are the published chart defaults', (t) => {

@@ -38,6 +38,7 @@ const BAD: Array<{ set?: string; file?: string; error: string }> = [
   { set: 'serviceMonitor.interval=30x', error: "- at '/serviceMonitor/interval': '30x' does not match pattern" },
   { set: 'serviceMonitor.interval=30', error: "- at '/serviceMonitor/interval': got number, want string" },
   { set: 'env[0].value=x', error: "- at '/env/0': missing property 'name'" },
+  { set: 'config.uplinkInterfaces=eth0/1', error: "- at '/config/uplinkInterfaces': 'eth0/1' does not match pattern" },
   { set: 'config.pinPath=/var/run/kubeadapt', error: "- at '/config/pinPath': '/var/run/kubeadapt' does not match pattern '^/sys/fs/bpf/[^/].*$'" },
 ];
 
@@ -56,6 +57,7 @@ const PROBES = [
   'debug', 'info', 'warn', 'error', 'verbose', 'json', 'console', 'text', 'default', 'disabled', 'off',
   'auto', 'tcx', 'tc', 'xdp', '25s', '1m30s', '5m', '25', '1d', 's', '/sys/fs/bpf/kubeadapt', '/', 'relative',
   '0.0.0.0', '127.0.0.1', '255.255.255.255', '256.1.1.1', '::', 'fe80::1', 'localhost',
+  'eth0', 'eth0,bond*', 'eth0 eth1', 'eth0,,eth1', '*', 'a-name-longer-than-15', 'eth0/1',
 ];
 /** Where the chart is deliberately narrower than the agent, and why. */
 const NARROWER: Record<string, { probe: string; why: string }> = {

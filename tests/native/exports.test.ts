@@ -7,7 +7,7 @@ import { loadAddon } from '../../agent/src/addon.js';
 import { loadTestingAddon } from '../helpers/testing-addon.js';
 
 const AGENT_EXPORTS = [
-  'BpfObject', 'LinkMonitor', 'closeFd', 'createTestLink', 'defaultRouteIfindexes', 'deleteLink', 'listLinks',
+  'BpfObject', 'LinkMonitor', 'closeFd', 'createTestLink', 'deleteLink', 'listLinks', 'listRoutes',
   'listTcFilters', 'listTcxPrograms', 'pinnedMapKeys', 'pinnedMapMaxEntries', 'programName', 'tcxPinnedLinkIfindex',
 ];
 const AGENT_METHODS = [

@@ -33,7 +33,7 @@ void InitAgentExports(Napi::Env env, Napi::Object exports) {
   exports.Set("listTcFilters", Napi::Function::New(env, ListTcFilters));
   exports.Set("listTcxPrograms", Napi::Function::New(env, ListTcxPrograms));
   exports.Set("programName", Napi::Function::New(env, ProgramName));
-  exports.Set("defaultRouteIfindexes", Napi::Function::New(env, DefaultRouteIfindexes));
+  exports.Set("listRoutes", Napi::Function::New(env, ListRoutes));
   exports.Set("pinnedMapKeys", Napi::Function::New(env, PinnedMapKeys));
   exports.Set("pinnedMapMaxEntries", Napi::Function::New(env, PinnedMapMaxEntries));
   exports.Set("tcxPinnedLinkIfindex", Napi::Function::New(env, TcxPinnedLinkIfindex));

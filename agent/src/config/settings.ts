@@ -71,6 +71,16 @@ const ipAddress = (text: string): string | undefined =>
 const absolutePath = (text: string): string | undefined =>
   text.startsWith('/') && !text.includes('\0') && text.length > 1 ? text.replace(/\/+$/, '') : undefined;
 
+/**
+ * Linux interface names (1-15 bytes, no whitespace, '/' or ':'), each
+ * optionally ending in '*' to match a prefix; comma-separated.
+ */
+export const INTERFACE_LIST_PATTERN = '^(auto|[^\\s/:,*]{1,15}\\*?(,[^\\s/:,*]{1,15}\\*?)*)$';
+const INTERFACE_LIST = new RegExp(INTERFACE_LIST_PATTERN);
+
+const interfaceList = (text: string): 'auto' | readonly string[] | undefined =>
+  text === 'auto' ? 'auto' : INTERFACE_LIST.test(text) ? text.split(',') : undefined;
+
 const str = (v: string) => v;
 const num = (v: number) => String(v);
 
@@ -143,6 +153,13 @@ export const SETTINGS = {
     env: 'EBPF_POD_CGROUP', flag: '--pod-cgroup', chartValue: 'config.podCgroup',
     default: 'auto', description: 'The cgroup v2 directory that holds the pods (kubepods): in netns filter mode default, host traffic counts only from sockets below it (hostNetwork pods); auto looks for kubepods.slice and kubepods',
     accepted: 'auto or an absolute path of a cgroup v2 directory', parse: (t: string) => (t === 'auto' ? t : absolutePath(t)), format: str,
+  },
+  uplinkInterfaces: {
+    env: 'EBPF_UPLINK_INTERFACES', flag: '--uplink-interfaces', chartValue: 'config.uplinkInterfaces',
+    default: 'auto' as 'auto' | readonly string[],
+    description: 'Which interfaces are uplinks (their traffic is not a pod\'s: egress hook only). auto: a veth is an uplink when a route through it has a gateway or leads to a network (a default route, another node\'s pod CIDR), otherwise it is a pod veth; a list: exactly the named veths are uplinks. `check` and the start-up log say what was chosen and why',
+    accepted: 'auto or a comma-separated list of interface names, each optionally ending in * to match a prefix, such as eth0 or eth0,bond*', parse: interfaceList,
+    format: (v: 'auto' | readonly string[]) => (v === 'auto' ? v : v.join(',')),
   },
   onShutdown: {
     env: 'EBPF_ON_SHUTDOWN', flag: '--on-shutdown', chartValue: 'config.onShutdown',

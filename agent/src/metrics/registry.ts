@@ -1,7 +1,8 @@
-// Builds the agent's own prom-client Registry (never the global default) from
-// the metric definitions, so names, help and labels have one source. The
-// per-pair metrics are views of the pair table (pair-series.ts); the rest are
-// prom-client instruments.
+// Builds the agent's metrics from the definitions, so names, help and labels
+// have one source: the per-pair families are views of the pair table
+// (pair-series.ts), rendered by metrics/exposition.ts; the rest are
+// prom-client instruments in the agent's own Registry (never the global
+// default), rendered by prom-client.
 import { Counter, Gauge, Histogram, Registry } from './prom.js';
 import { METRICS, type MetricDefinition, type MetricKey } from './definitions.js';
 import type { PairColumn, PairView } from '../collector/pair-table.js';
@@ -19,7 +20,14 @@ type Instrument<K extends MetricKey> = K extends PairMetricKey
       ? Gauge<Labels<K>>
       : Histogram<Labels<K>>;
 
-export type AgentMetrics = { [K in MetricKey]: Instrument<K> } & { registry: Registry };
+export type AgentMetrics = { [K in MetricKey]: Instrument<K> } & {
+  /** prom-client instruments only: the pair families are not in it. */
+  registry: Registry;
+  /** The pair ledger's read-only view. */
+  pairs: PairView;
+  /** The per-pair families, in definition order (what /metrics renders first). */
+  pairFamilies: PairSeries[];
+};
 
 function build(def: MetricDefinition, registry: Registry) {
   const common = { name: def.name, help: def.help, labelNames: [...def.labels], registers: [registry] };
@@ -36,13 +44,13 @@ function build(def: MetricDefinition, registry: Registry) {
 /** `pairs`: the pair ledger's read-only view (collector/ledger.ts), which the per-pair series render. */
 export function createMetrics(pairs: PairView): AgentMetrics {
   const registry = new Registry();
-  const out: Record<string, unknown> = { registry };
+  const pairFamilies: PairSeries[] = [];
+  const out: Record<string, unknown> = { registry, pairs, pairFamilies };
   for (const [key, def] of Object.entries(METRICS)) {
     const column = PAIR_COLUMNS[key as PairMetricKey] as PairColumn | undefined;
     if (column) {
       const series = new PairSeries(def, pairs, column);
-      // prom-client's Registry only needs name and get(); its types list its own classes.
-      registry.registerMetric(series as unknown as Parameters<Registry['registerMetric']>[0]);
+      pairFamilies.push(series);
       out[key] = series;
     } else {
       out[key] = build(def, registry);

@@ -1,7 +1,6 @@
 // HTTP: /metrics for Prometheus, /health/live and /health/ready for the kubelet.
 import { createServer, type Server, type ServerResponse } from 'node:http';
-import type { Registry } from './prom.js';
-import { streamMetrics } from './exposition.js';
+import { CONTENT_TYPE, streamMetrics, type MetricsSource } from './exposition.js';
 import { TextWriter } from './text-writer.js';
 import { close, listen } from './listen.js';
 
@@ -18,7 +17,7 @@ export class MetricsServer {
   private spare: TextWriter | undefined;
 
   constructor(
-    private readonly registry: Registry,
+    private readonly metrics: MetricsSource,
     private readonly health: Health,
     private readonly onError: (err: unknown) => void,
   ) {}
@@ -57,8 +56,8 @@ export class MetricsServer {
     const w = this.spare ?? new TextWriter(CHUNK_BYTES + 64 * 1024);
     this.spare = undefined;
     try {
-      await streamMetrics(this.registry, w, (chunk) => {
-        if (!res.headersSent) res.writeHead(200, { 'content-type': this.registry.contentType });
+      await streamMetrics(this.metrics, w, (chunk) => {
+        if (!res.headersSent) res.writeHead(200, { 'content-type': CONTENT_TYPE });
         return new Promise<void>((resolve, reject) => res.write(chunk, (err) => (err ? reject(err) : resolve())));
       }, CHUNK_BYTES);
       res.end();

@@ -1,7 +1,7 @@
 // The chart's values, defined once. values.yaml (with helm-docs comments),
 // values.schema.json and every `.Values...` reference in the constructs come
 // from this tree. Keys of the published chart keep their names and meaning.
-import { SETTINGS, type Setting, type SettingKey } from '../../../agent/src/config/settings.js';
+import { INTERFACE_LIST_PATTERN, SETTINGS, type Setting, type SettingKey } from '../../../agent/src/config/settings.js';
 import { AGENT_CAPABILITIES, BPFFS_PATH } from '../security.js';
 import { bool, group, int, Leaf, list, object, oneOf, root, str, type JsonSchema } from './dsl.js';
 
@@ -33,6 +33,7 @@ const SETTING_SCHEMA: Record<SettingKey, JsonSchema> = {
   dumpBpfMaps: { type: 'boolean' },
   podCgroup: { type: 'string', pattern: '^(auto|/.+)$' },
   onShutdown: { type: 'string', enum: ['auto', 'keep', 'cleanup'] },
+  uplinkInterfaces: { type: 'string', pattern: INTERFACE_LIST_PATTERN },
 };
 
 function settingLeaf(key: SettingKey): Leaf {
