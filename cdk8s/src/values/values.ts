@@ -1,12 +1,15 @@
 // The chart's values, defined once. values.yaml (with helm-docs comments),
 // values.schema.json and every `.Values...` reference in the constructs come
 // from this tree. Keys of the published chart keep their names and meaning.
-import { SETTINGS, type Setting, type SettingKey } from '../../../agent/src/config/settings.js';
+import { MAX_PATH_LENGTH, SETTINGS, type Setting, type SettingKey } from '../../../agent/src/config/settings.js';
 import { AGENT_CAPABILITIES, BPFFS_PATH } from '../security.js';
 import { bool, group, int, Leaf, list, object, oneOf, root, str, type JsonSchema } from './dsl.js';
 
 const OCTET = '(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])';
 const DURATION = '^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$';
+// One path segment as the agent accepts it (settings.ts absolutePath): never `.` or `..`.
+// Spelled without lookahead: Helm validates the schema with Go's regexp.
+const SEGMENT = '([A-Za-z0-9_:@-][A-Za-z0-9._:@-]*|\\.[A-Za-z0-9_:@-][A-Za-z0-9._:@-]*|\\.\\.[A-Za-z0-9._:@-]+)';
 const K8S_OBJECT: JsonSchema = { type: 'object' };
 const STRING_MAP: JsonSchema = { additionalProperties: { type: 'string' } };
 
@@ -23,14 +26,14 @@ const SETTING_SCHEMA: Record<SettingKey, JsonSchema> = {
   netnsFilterMode: { type: 'string', enum: ['default', 'disabled'] },
   connectionTracking: { type: 'boolean' },
   // Narrower than the agent: the pod mounts only the host's bpffs, so pins must live under it.
-  pinPath: { type: 'string', pattern: `^${BPFFS_PATH}/[^/].*$` },
+  pinPath: { type: 'string', pattern: `^${BPFFS_PATH}(/${SEGMENT})+/?$`, maxLength: MAX_PATH_LENGTH },
   maxFlows: { type: 'integer', minimum: 16, maximum: 16777216 },
   pairTtl: { type: 'string', pattern: DURATION },
   attachMode: { type: 'string', enum: ['auto', 'tcx', 'tc'] },
   enableProfiling: { type: 'boolean' },
   profilingPort: { type: 'integer', minimum: 1, maximum: 65535 },
   dumpBpfMaps: { type: 'boolean' },
-  podCgroup: { type: 'string', pattern: '^(auto|/.+)$' },
+  podCgroup: { type: 'string', pattern: `^(auto|(/${SEGMENT})+/?)$`, maxLength: MAX_PATH_LENGTH },
   onShutdown: { type: 'string', enum: ['auto', 'keep', 'cleanup'] },
 };
 
