@@ -102,6 +102,22 @@ export const SETTINGS = {
     default: '0.0.0.0', description: 'Address the HTTP server binds to',
     accepted: 'an IPv4 or IPv6 address such as 0.0.0.0, 127.0.0.1 or ::', parse: ipAddress, format: str,
   },
+  metricsAuth: {
+    env: 'EBPF_METRICS_AUTH', flag: '--metrics-auth', chartValue: 'config.metricsAuth',
+    default: 'none' as 'none' | 'kubernetes',
+    description: 'none: /metrics over plain HTTP to anyone who reaches the port; kubernetes: HTTPS, and each request\'s bearer token must pass a TokenReview and a SubjectAccessReview for get on the non-resource URL /metrics (/health/* stays open for the kubelet)',
+    accepted: 'one of none, kubernetes', parse: oneOf('none', 'kubernetes'), format: str,
+  },
+  metricsTlsCertFile: {
+    env: 'EBPF_METRICS_TLS_CERT_FILE', flag: '--metrics-tls-cert-file',
+    default: '/etc/ebpf-agent/tls/tls.crt', description: 'PEM certificate (chain) of the HTTPS server when EBPF_METRICS_AUTH is kubernetes; re-read when it changes',
+    accepted: `an absolute path (A-Z a-z 0-9 . _ : @ - /, no . or .. segments, at most ${MAX_PATH_LENGTH} characters)`, parse: absolutePath, format: str,
+  },
+  metricsTlsKeyFile: {
+    env: 'EBPF_METRICS_TLS_KEY_FILE', flag: '--metrics-tls-key-file',
+    default: '/etc/ebpf-agent/tls/tls.key', description: 'PEM private key of the HTTPS server when EBPF_METRICS_AUTH is kubernetes; re-read when it changes',
+    accepted: `an absolute path (A-Z a-z 0-9 . _ : @ - /, no . or .. segments, at most ${MAX_PATH_LENGTH} characters)`, parse: absolutePath, format: str,
+  },
   collectionInterval: {
     env: 'EBPF_COLLECTION_INTERVAL', flag: '--collection-interval', chartValue: 'config.collectionInterval',
     default: 25_000, description: 'How often the flow maps are drained into the counters',

@@ -19,6 +19,10 @@ const STRING_MAP: JsonSchema = { additionalProperties: { type: 'string' } };
  */
 const SETTING_SCHEMA: Record<SettingKey, JsonSchema> = {
   metricsPort: { type: 'integer', minimum: 1, maximum: 65535 },
+  metricsAuth: { type: 'string', enum: ['none', 'kubernetes'] },
+  // Not chart values: the chart mounts the Secret where the defaults point.
+  metricsTlsCertFile: { type: 'string', pattern: `^(/${SEGMENT})+/?$` },
+  metricsTlsKeyFile: { type: 'string', pattern: `^(/${SEGMENT})+/?$` },
   metricsAddress: { type: 'string', pattern: `^((${OCTET}\\.){3}${OCTET}|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*)$` },
   collectionInterval: { type: 'string', pattern: DURATION },
   logLevel: { type: 'string', enum: ['debug', 'info', 'warn', 'error'] },
