@@ -104,10 +104,13 @@ export class MetricsServer {
     server.maxConnections = l.maxConnections;
     server.maxRequestsPerSocket = l.maxRequestsPerSocket;
     server.setTimeout(l.idleSocketTimeoutMs);
-    // Garbage on the wire gets a 400 and the socket closed, not an 'error' on the server.
-    server.on('clientError', (_err, socket) => {
-      if (socket.writable && !socket.destroyed) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
-      else socket.destroy();
+    // Garbage on the wire gets its status and the socket closed, never an 'error' on the server.
+    server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large'
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+      if (socket.writable && !socket.destroyed) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\n\r\n`);
+      // end() waits for the peer's FIN, which a slow client need never send.
+      socket.destroySoon();
     });
     try {
       const bound = await listen(server, port, address);
@@ -210,8 +213,12 @@ export class MetricsServer {
           res.once('close', onClose);
           res.write(chunk, (err) => {
             res.off('close', onClose);
+            // setImmediate: a write into an empty socket buffer calls back at
+            // once, and without a turn of the event loop between chunks one
+            // render (and the queued ones after it) would starve the probes,
+            // the collection timer and every other client for seconds.
             if (err) reject(err);
-            else resolve();
+            else setImmediate(resolve);
           });
         });
       }, CHUNK_BYTES);
