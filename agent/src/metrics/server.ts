@@ -5,6 +5,7 @@
 // /metrics answers only bearer tokens the API server allows.
 import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import type { Socket } from 'node:net';
 import type { Registry } from './prom.js';
 import { streamMetrics } from './exposition.js';
 import { TextWriter } from './text-writer.js';
@@ -105,7 +106,7 @@ export class MetricsServer {
     server.maxRequestsPerSocket = l.maxRequestsPerSocket;
     server.setTimeout(l.idleSocketTimeoutMs);
     // Garbage on the wire gets its status and the socket closed, never an 'error' on the server.
-    server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
       const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large'
         : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
       if (socket.writable && !socket.destroyed) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\n\r\n`);
