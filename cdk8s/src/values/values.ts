@@ -144,7 +144,7 @@ export const VALUES = root(group('', {
   }),
   serviceMonitor: group('Prometheus Operator ServiceMonitor (needs service.enabled)', monitorValues('ServiceMonitor')),
   podMonitor: group('Prometheus Operator PodMonitor', monitorValues('PodMonitor')),
-  networkPolicy: group('NetworkPolicy for the metrics port. Most CNIs do not apply policies to hostNetwork pods; this is for those that do', {
+  networkPolicy: group('NetworkPolicy for the metrics port. The agent runs on the host network, and most CNIs (Calico without host endpoints, Cilium without host firewall, kindnet, flannel) do not apply NetworkPolicies to hostNetwork pods: there it restricts nothing. Use config.metricsAuth=kubernetes or a node firewall', {
     enabled: bool('Create the NetworkPolicy', false),
     from: list('Peers allowed to reach the metrics port (NetworkPolicyPeer list); empty allows every source', [], K8S_OBJECT),
   }),
