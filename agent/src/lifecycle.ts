@@ -26,7 +26,7 @@ export class Agent {
   /** The one owner of the exported per-pair totals; /metrics renders its view. */
   private readonly ledger: Ledger;
   readonly metrics: AgentMetrics;
-  private readonly server: MetricsServer;
+  private server: MetricsServer | undefined;
   /** Loaded only when enabled: node:inspector and node:v8 cost RSS an idle agent does not need. */
   private profiling: ProfilingServer | undefined;
   private addon: NativeAddon | undefined;
@@ -46,11 +46,6 @@ export class Agent {
   ) {
     this.ledger = new Ledger({ pairTtlMs: config.pairTtl, trackConnections: config.connectionTracking });
     this.metrics = createMetrics(this.ledger.view);
-    this.server = new MetricsServer(
-      this.metrics,
-      { live: () => !this.stopped, ready: () => this.ready() },
-      (err) => this.log.error('serving /metrics failed', { err }),
-    );
     const c = config;
     this.metrics.connectionTrackingInfo.set(
       { enabled: String(c.connectionTracking), netns_filter_mode: c.netnsFilterMode, max_flows: String(c.maxFlows) },
@@ -63,8 +58,26 @@ export class Agent {
   }
 
   async start(): Promise<void> {
-    this.port = await this.server.start(this.config.metricsPort, this.config.metricsAddress);
-    this.log.info('serving metrics', { address: this.config.metricsAddress, port: this.port });
+    const c = this.config;
+    const kubernetesAuth = c.metricsAuth === 'kubernetes';
+    let authorizer;
+    if (kubernetesAuth) {
+      const { KubernetesAuthorizer, kubernetesReviewApi } = await import('./metrics/auth.js');
+      authorizer = new KubernetesAuthorizer(await kubernetesReviewApi());
+    }
+    this.server = new MetricsServer(
+      this.metrics,
+      { live: () => !this.stopped, ready: () => this.ready() },
+      (err) => this.log.error('serving /metrics failed', { err }),
+      kubernetesAuth ? { tls: { certFile: c.metricsTlsCertFile, keyFile: c.metricsTlsKeyFile }, authorizer } : {},
+    );
+    this.port = await this.server.start(c.metricsPort, c.metricsAddress);
+    this.log.info('serving metrics', {
+      address: c.metricsAddress, port: this.port,
+      ...(kubernetesAuth
+        ? { scheme: 'https', auth: 'TokenReview + SubjectAccessReview (get /metrics)', certFile: c.metricsTlsCertFile }
+        : { scheme: 'http', auth: 'none' }),
+    });
     if (this.config.enableProfiling) {
       const { ProfilingServer, profilingAddress } = await import('./metrics/profiling.js');
       const address = profilingAddress(this.config.metricsAddress);
@@ -201,7 +214,7 @@ export class Agent {
       }
     }
     await this.profiling?.stop();
-    await this.server.stop();
+    await this.server?.stop();
     this.log.info('stopped', { kept: keep });
   }
 }
