@@ -149,7 +149,7 @@ export const VALUES = root(group('', {
   }),
   serviceMonitor: group('Prometheus Operator ServiceMonitor (needs service.enabled)', monitorValues('ServiceMonitor')),
   podMonitor: group('Prometheus Operator PodMonitor', monitorValues('PodMonitor')),
-  networkPolicy: group('NetworkPolicy for the metrics port. The agent runs on the host network, and most CNIs (Calico without host endpoints, Cilium without host firewall, kindnet, flannel) do not apply NetworkPolicies to hostNetwork pods: there it restricts nothing. Use a node firewall (or the agent's EBPF_METRICS_AUTH=kubernetes outside this chart)', {
+  networkPolicy: group('NetworkPolicy for the metrics port. The agent runs on the host network, and most CNIs (Calico without host endpoints, Cilium without host firewall, kindnet, flannel) do not apply NetworkPolicies to hostNetwork pods: there it restricts nothing. Use a node firewall, or EBPF_METRICS_AUTH=kubernetes on agents run outside this chart', {
     enabled: bool('Create the NetworkPolicy', false),
     from: list('Peers allowed to reach the metrics port (NetworkPolicyPeer list); empty allows every source', [], K8S_OBJECT),
   }),
