@@ -34,9 +34,19 @@ function derived(def: string): string[] {
   return [` ${def}`, `${def} `, `${def}\n`, `\t${def}`, `-${def}`, `${def}/..`, `${def}/../..`, fullwidth(def), def.repeat(Math.ceil(100_000 / def.length))];
 }
 
+/**
+ * Values of GENERIC that are not garbage for one setting: `NaN`, `-1` or `null`
+ * are real interface names (Linux refuses only '/', ':', whitespace, `.` and
+ * `..`), so the uplink list must take them.
+ */
+const LEGITIMATE: Partial<Record<SettingKey, (v: string) => boolean>> = {
+  uplinkInterfaces: (v) => v.split(',').every((name) => /^[A-Za-z0-9_.@-]{1,15}\*?$/.test(name) && !/^\.\.?\*?$/.test(name)),
+};
+
 function garbageFor(key: SettingKey): string[] {
   const s = SETTINGS[key] as Setting<unknown>;
-  return [...new Set([...GENERIC, ...derived(s.format(s.default))])];
+  const legitimate = LEGITIMATE[key] ?? (() => false);
+  return [...new Set([...GENERIC, ...derived(s.format(s.default))])].filter((v) => !legitimate(v));
 }
 
 function runAgent(env: Record<string, string>, args: string[] = []): Promise<{ status: number | null; stdout: string; stderr: string }> {
@@ -151,7 +161,7 @@ for (const key of KEYS) {
     }
     // Through the binary: one of each kind (a Node start-up each, on a shared machine).
     const d = s.format(s.default);
-    const kinds = [...new Set(['', ' ', `${d} `, `${d}\n`, `-${d}`, `${d}/..`, fullwidth(d), '\u202eofni', 'A'.repeat(100_000), d.repeat(Math.ceil(100_000 / d.length)), `/sys/fs/bpf/../fs/${ID}-escaped`, '0x10', 'NaN'])];
+    const kinds = [...new Set(['', ' ', `${d} `, `${d}\n`, `-${d}`, `${d}/..`, fullwidth(d), '\u202eofni', 'A'.repeat(100_000), d.repeat(Math.ceil(100_000 / d.length)), `/sys/fs/bpf/../fs/${ID}-escaped`, '0x10', 'NaN'])].filter((v) => !(LEGITIMATE[key]?.(v) ?? false));
     const results = await pool(kinds, 4, (value) => runAgent({ [s.env]: value }));
     results.forEach((r, i) => {
       const value = kinds[i]!;

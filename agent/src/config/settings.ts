@@ -92,11 +92,14 @@ const absolutePath = (text: string): string | undefined => {
  * Linux interface names (1-15 bytes, no whitespace, '/' or ':'), each
  * optionally ending in '*' to match a prefix; comma-separated.
  */
-export const INTERFACE_LIST_PATTERN = '^(auto|[^\\s/:,*]{1,15}\\*?(,[^\\s/:,*]{1,15}\\*?)*)$';
+// Names as CNIs and clouds make them (eth0, ens5, cali1a2b, vxlan.calico, eth0.100, br-1f2e),
+// ASCII only so a look-alike can never name a different interface than it shows.
+export const INTERFACE_LIST_PATTERN = '^(auto|[A-Za-z0-9_.@-]{1,15}\\*?(,[A-Za-z0-9_.@-]{1,15}\\*?)*)$';
 const INTERFACE_LIST = new RegExp(INTERFACE_LIST_PATTERN);
 
+// `.` and `..` are the two names Linux refuses that the pattern lets through.
 const interfaceList = (text: string): 'auto' | readonly string[] | undefined =>
-  text === 'auto' ? 'auto' : INTERFACE_LIST.test(text) ? text.split(',') : undefined;
+  text === 'auto' ? 'auto' : INTERFACE_LIST.test(text) && !text.split(',').some((n) => /^\.\.?\*?$/.test(n)) ? text.split(',') : undefined;
 
 const str = (v: string) => v;
 const num = (v: number) => String(v);
