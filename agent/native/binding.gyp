@@ -13,6 +13,8 @@
         "src/netlink.cc",
         "src/links.cc",
         "src/maps.cc",
+        "src/conntrack.cc",
+        "src/service.cc",
         "src/bench.cc"
       ],
       "include_dirs": [

@@ -67,6 +67,37 @@ export interface TestRunOptions {
   ingressIfindex?: number;
 }
 
+/** What one service resolution pass found (agent/native/src/conntrack.h). */
+export interface ServiceResolution {
+  /** Connections moved from a Service address to their backend. */
+  translated: number;
+  /** To a known Service, with no conntrack entry live or recently destroyed. */
+  gone: number;
+  /** The same while the DESTROY event socket had overrun. */
+  eventsLost: number;
+  /** The conntrack dump failed (dumpErrno): nothing was resolved. */
+  unavailable: number;
+  dumpErrno: number;
+  /** Taken from the resolution log a dead agent left for this transaction. */
+  replayed: boolean;
+}
+
+/** Options of a resolving read: the transaction's epoch keys the resolution log. */
+export interface ServiceOptions {
+  epoch: bigint;
+  /** Absent (EBPF_SERVICE_RESOLUTION=off): only a logged resolution is replayed. */
+  resolver?: ConntrackResolver;
+}
+
+export declare class ConntrackResolver {
+  /** Subscribes to conntrack DESTROY events; retainMs: how long an ended connection's backend is kept. */
+  constructor(options: { retainMs: number });
+  /** Reads pending DESTROY events; returns how many were of translated connections. */
+  poll(): number;
+  stats(): { events: number; overruns: number; dumps: number; live: number; destroyed: number; services: number; lastDumpSeconds: number };
+  close(): void;
+}
+
 export declare class BpfObject {
   constructor(options: OpenOptions);
   info(): ObjectInfo;
@@ -88,7 +119,9 @@ export declare class BpfObject {
   readMap(name: string, options?: { interleave?: boolean }): Promise<MapContents & { records?: Buffer }>;
   /** A flow map folded per pair off the JS thread: `keys` (flow_key each) and
    * `pairs` (pair_key, bytes u64, packets u64, connections u32: 56 B each). */
-  readPairs(flowMap: string): Promise<{ count: number; keys: Buffer; pairs: Buffer }>;
+  readPairs(flowMap: string, service?: ServiceOptions): Promise<{ count: number; keys: Buffer; pairs: Buffer; service?: ServiceResolution }>;
+  /** A copy of flow_records (64 B each) with translated connections' dst set to their backend. */
+  resolveRecords(records: Buffer, service: ServiceOptions): Promise<{ records: Buffer; service: ServiceResolution }>;
   updateMap(name: string, keys: Buffer, values: Buffer): void;
   deleteKeys(name: string, keys: Buffer): void;
   control(): FlowControl;
@@ -143,6 +176,7 @@ export interface BenchExports {
 export interface NativeAddon extends BenchExports {
   BpfObject: typeof BpfObject;
   LinkMonitor: typeof LinkMonitor;
+  ConntrackResolver: typeof ConntrackResolver;
   listLinks(): LinkInfo[];
   closeFd(fd: number): void;
   /** Creates an up veth `name` (peer `name`p); returns its ifindex. */

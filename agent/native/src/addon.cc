@@ -5,6 +5,7 @@
 
 #include "bench.h"
 #include "bpf_object.h"
+#include "conntrack.h"
 #include "errors.h"
 #include "links.h"
 #include "netlink.h"
@@ -27,6 +28,7 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   using namespace ebpf_agent;
   BpfObject::Init(env, exports);
   LinkMonitor::Init(env, exports);
+  ConntrackResolver::Init(env, exports);
   exports.Set("listLinks", Napi::Function::New(env, ListLinks));
   exports.Set("closeFd", Napi::Function::New(env, CloseFd));
   exports.Set("createTestLink", Napi::Function::New(env, CreateTestLink));

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "bpf_object.h"
+#include "conntrack.h"
 #include "errors.h"
 #include "flows.h"
 #include "maps.h"
@@ -163,15 +164,34 @@ class ReadPairsWorker : public Napi::AsyncWorker {
  public:
   ReadPairsWorker(Napi::Env env, int fd, std::string name)
       : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), fd_(fd), name_(std::move(name)) {}
+  // Folds translated connections under their backend (service.cc).
+  void ResolveServices(int log_fd, uint64_t epoch, std::shared_ptr<Conntrack> ct) {
+    resolve_ = true;
+    log_fd_ = log_fd;
+    epoch_ = epoch;
+    ct_ = std::move(ct);
+  }
   Napi::Promise Promise() { return deferred_.Promise(); }
   void Execute() override {
     std::vector<uint8_t> values;
     err_ = ReadAll(fd_, sizeof(flow_key), sizeof(flow_stats), keys_, values, count_);
     if (err_) return SetError("reading map " + name_);
+    std::vector<std::pair<uint32_t, Backend>> backends;
+    if (resolve_) {
+      err_ = ResolveWithLog(log_fd_, epoch_, ct_.get(), keys_.data(), sizeof(flow_key), count_, backends, service_);
+      if (err_) return SetError("resolving services of map " + name_);
+    }
     PairFolder pairs(count_ / 4);
+    size_t next = 0;  // backends are in key order
     for (uint32_t i = 0; i < count_; i++) {
       const auto* k = reinterpret_cast<const flow_key*>(keys_.data() + static_cast<size_t>(i) * sizeof(flow_key));
       const auto* v = reinterpret_cast<const flow_stats*>(values.data() + static_cast<size_t>(i) * sizeof(flow_stats));
+      if (next < backends.size() && backends[next].first == i) {
+        flow_key to = *k;
+        std::memcpy(to.dst_addr, backends[next++].second.addr, 16);
+        pairs.Add(to, v->bytes, v->packets);
+        continue;
+      }
       pairs.Add(*k, v->bytes, v->packets);
     }
     records_ = pairs.TakeEntries();
@@ -182,6 +202,7 @@ class ReadPairsWorker : public Napi::AsyncWorker {
     out.Set("count", count_);
     out.Set("keys", MoveToBuffer(env, std::move(keys_)));
     out.Set("pairs", MoveToBuffer(env, std::move(records_)));
+    if (resolve_) out.Set("service", ResolveCountsToJs(env, service_));
     ReleaseFreedMemory();
     deferred_.Resolve(out);
   }
@@ -195,6 +216,11 @@ class ReadPairsWorker : public Napi::AsyncWorker {
   std::vector<PairFolder::Entry> records_;
   uint32_t count_ = 0;
   int err_ = 0;
+  bool resolve_ = false;
+  int log_fd_ = -1;
+  uint64_t epoch_ = 0;
+  std::shared_ptr<Conntrack> ct_;
+  ResolveCounts service_;
 };
 
 class WaitWorker : public Napi::AsyncWorker {
@@ -229,7 +255,11 @@ Napi::Value BpfObject::ReadMap(const Napi::CallbackInfo& info) {
   return p;
 }
 
-// readPairs(flowMapName) -> Promise<{count, keys: Buffer (flow_key each), pairs: Buffer (56 B each)}>
+bool ServiceOptions(const Napi::CallbackInfo& info, size_t at, uint64_t& epoch, std::shared_ptr<Conntrack>& ct);  // service.cc
+
+// readPairs(flowMapName, {epoch, resolver?}?) -> Promise<{count, keys: Buffer
+// (flow_key each), pairs: Buffer (56 B each), service?}>; with an epoch the
+// translated connections are folded under their backends (service.cc).
 Napi::Value BpfObject::ReadPairs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string name = info[0].As<Napi::String>();
@@ -237,6 +267,9 @@ Napi::Value BpfObject::ReadPairs(const Napi::CallbackInfo& info) {
   if (bpf_map__key_size(m) != sizeof(flow_key) || bpf_map__value_size(m) != sizeof(flow_stats))
     throw ErrnoError(env, EINVAL, "readPairs: " + name + " is not a flow map");
   auto* w = new ReadPairsWorker(env, bpf_map__fd(m), name);
+  uint64_t epoch = 0;
+  std::shared_ptr<Conntrack> ct;
+  if (ServiceOptions(info, 1, epoch, ct)) w->ResolveServices(MapFd("service_resolution"), epoch, std::move(ct));
   Napi::Promise p = w->Promise();
   w->Queue();
   return p;

@@ -2,7 +2,7 @@
 // flow map slot; between intervals, the overflow ring buffer is folded in on
 // a short timer. What a transaction applied goes to the counters; the
 // counters start from the pinned ledger, so they continue across restarts.
-import type { BpfObject } from '../native.js';
+import type { BpfObject, ConntrackResolver, ServiceResolution } from '../native.js';
 import type { Logger } from '../log.js';
 import type { AgentMetrics } from '../metrics/registry.js';
 import { AGENT_STATS, namedStats, type AgentStat } from '../bpf/stats.js';
@@ -18,7 +18,11 @@ export interface CollectorOptions {
   dumpMaps: boolean;
   /** How often the overflow ring buffer is folded in between collections. */
   overflowPollMs?: number;
+  /** Service resolution (EBPF_SERVICE_RESOLUTION=conntrack); the collector polls its DESTROY events. */
+  resolver?: ConntrackResolver;
 }
+
+export const UNRESOLVED_REASONS = ['entry_gone', 'events_lost', 'conntrack_unavailable'] as const;
 
 const IGNORED_REASONS: Partial<Record<AgentStat, string>> = {
   ignored_non_ip: 'non_ip',
@@ -39,6 +43,7 @@ export class Collector {
   /** Connections (their ports) the ring transactions applied since the last collection, per row. */
   private ringConnections = new Map<number, Set<number>>();
   private ringRecords = 0;
+  private conntrackFailing = false;
   collections = 0;
 
   constructor(
@@ -50,11 +55,12 @@ export class Collector {
   ) {
     this.pairs = metrics.pairs;
     this.pairs.trackConnections = opts.connectionTracking;
-    this.ledger = new Ledger(bpf, this.pairs);
+    this.ledger = new Ledger(bpf, this.pairs, opts.resolver);
     // Known label values start at 0 so dashboards and alerts see a series
     // (and rate() a first sample) before the first error happens.
     for (const reason of Object.values(IGNORED_REASONS)) metrics.ignoredPackets.inc({ reason }, 0);
     for (const type of COLLECTOR_ERROR_TYPES) metrics.collectorErrors.inc({ type }, 0);
+    if (opts.resolver) for (const reason of UNRESOLVED_REASONS) metrics.unresolvedServiceFlows.inc({ reason }, 0);
   }
 
   /** Counters continue from the pinned ledger; a transaction a dead process left is finished. */
@@ -90,6 +96,8 @@ export class Collector {
   }
 
   private async foldOverflow(): Promise<void> {
+    // Ended connections' backends, read often enough that the socket never fills.
+    this.opts.resolver?.poll();
     try {
       for (const r of await this.ledger.drainRing()) this.onTxn(r);
     } catch (err) {
@@ -100,6 +108,7 @@ export class Collector {
 
   /** What a transaction applied is this interval's activity; the table already has the totals. */
   private onTxn(r: TxnResult, current = true): void {
+    if (r.service) this.onService(r.service);
     const now = this.now();
     const t = this.pairs;
     // A recovered slot's connections may be the current slot's too: only the current one is counted.
@@ -122,6 +131,20 @@ export class Collector {
       if (!conns) this.ringConnections.set(row, (conns = new Set()));
       conns.add(r.overflow.readUInt32LE(at + 4));
     }
+  }
+
+  /** A replayed resolution was counted by the agent that made it. */
+  private onService(s: ServiceResolution): void {
+    if (s.replayed) return;
+    const m = this.metrics.unresolvedServiceFlows;
+    if (s.gone) m.inc({ reason: 'entry_gone' }, s.gone);
+    if (s.eventsLost) m.inc({ reason: 'events_lost' }, s.eventsLost);
+    if (s.unavailable) m.inc({ reason: 'conntrack_unavailable' }, s.unavailable);
+    const failing = s.dumpErrno !== 0;
+    if (failing && !this.conntrackFailing) {
+      this.log.error('conntrack dump failed: Service traffic stays under the Service address', { errno: s.dumpErrno });
+    } else if (!failing && this.conntrackFailing) this.log.info('conntrack dump works again');
+    this.conntrackFailing = failing;
   }
 
   /** One cycle; concurrent callers share the cycle in progress. */

@@ -5,7 +5,7 @@
 // transaction leaves it recorded; the next one finishes it, skipping the pairs
 // already done. So a byte drained from the kernel is never only in memory.
 // In memory the totals live in the PairTable the series are rendered from.
-import type { BpfObject, FlowControl } from '../native.js';
+import type { BpfObject, ConntrackResolver, FlowControl, ServiceResolution } from '../native.js';
 import { PROTOCOL_NAMES, PROTOCOL_NUMBERS, FLOW_KEY_SIZE, OVERFLOW_RECORD_SIZE, copyPairKey, type Protocol } from '../bpf/records.js';
 import { parseIP } from '../bpf/ip.js';
 import { PAIR_KEY_SIZE, type PairTable } from './pair-table.js';
@@ -31,8 +31,10 @@ export interface TxnResult {
   rows: Int32Array;
   /** Connections read from the idle slot (slot transactions). */
   drainedFlows: number;
-  /** Overflow records (flow_record) folded (ring transactions). */
+  /** Overflow records (flow_record) folded (ring transactions), Services resolved. */
   overflow: Buffer;
+  /** What service resolution found; absent when the transaction had nothing to resolve. */
+  service?: ServiceResolution;
 }
 
 /** Counts stay below 2^53: written as two 32-bit halves, no BigInt per value. */
@@ -96,6 +98,8 @@ export class Ledger {
   constructor(
     private readonly bpf: BpfObject,
     private readonly table: PairTable,
+    /** Resolves Service addresses to backends (EBPF_SERVICE_RESOLUTION=conntrack). */
+    private readonly resolver?: ConntrackResolver,
   ) {}
 
   /** Reads the pinned totals (what earlier processes exported) into the table; returns how many. */
@@ -168,15 +172,22 @@ export class Ledger {
     let drainedFlows = 0;
     let overflow: Buffer = Buffer.alloc(0);
     let idleKeys: Buffer = Buffer.alloc(0);
+    let service: ServiceResolution | undefined;
     const idle = SLOT_MAPS[ctl.activeSlot ^ 1]!;
+    // The epoch keys the resolution log: a transaction finished after a crash
+    // folds each connection under the pair the first attempt chose.
+    const resolve = { epoch: ctl.txnEpoch, resolver: this.resolver };
     if (ctl.txnKind === TXN_SLOT) {
       // Folded per pair in the addon, off the JS thread.
-      const read = await this.bpf.readPairs(idle);
+      const read = await this.bpf.readPairs(idle, resolve);
       drainedFlows = read.count;
       idleKeys = read.keys;
       records = read.pairs;
+      service = read.service;
     } else {
-      overflow = this.bpf.ringPeek(ctl.txnRingEnd).records;
+      const resolved = await this.bpf.resolveRecords(this.bpf.ringPeek(ctl.txnRingEnd).records, resolve);
+      overflow = resolved.records;
+      service = resolved.service;
       records = foldOverflow(overflow);
     }
     const { rows, applied } = this.apply(records, Number(ctl.txnEpoch));
@@ -189,7 +200,7 @@ export class Ledger {
       this.bpf.ringAdvance(ctl.txnRingEnd);
     }
     this.bpf.setControl({ ...ctl, txnKind: TXN_NONE });
-    return { kind: ctl.txnKind === TXN_SLOT ? 'slot' : 'ring', records, rows, drainedFlows, overflow };
+    return { kind: ctl.txnKind === TXN_SLOT ? 'slot' : 'ring', records, rows, drainedFlows, overflow, service };
   }
 
   /** Adds each pair's delta once per epoch and writes the new totals. */

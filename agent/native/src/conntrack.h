@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: Apache-2.0
+// Where a connection to a Service really went. The TC programs count a pod's
+// packet before the node's DNAT, so its flow key holds the ClusterIP (or the
+// node address of a NodePort); the connection's conntrack entry has the
+// backend as its reply tuple's source. At each drain one dump of the DNAT'd
+// entries (nf_conntrack_netlink, filtered by status in the kernel) gives the
+// live connections; a subscription to conntrack DESTROY events keeps, for a
+// while, the ones that ended before the drain (TCP RST, short UDP exchanges).
+// Nothing of this runs on the packet path. docs/architecture.md has the figures.
+#pragma once
+#include <napi.h>
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "flows.h"
+
+namespace ebpf_agent {
+
+struct FlowKeyHash {
+  size_t operator()(const flow_key& k) const;
+};
+struct FlowKeyEq {
+  bool operator()(const flow_key& a, const flow_key& b) const;
+};
+
+// What one resolution pass found, for kubeadapt_unresolved_service_flows_total
+// and the startup log.
+struct ResolveCounts {
+  uint32_t translated = 0;   // connections moved from a Service address to their backend
+  uint32_t gone = 0;         // to a known Service, but no conntrack entry live or recently destroyed
+  uint32_t events_lost = 0;  // the same while the DESTROY event socket had overrun (ENOBUFS)
+  uint32_t unavailable = 0;  // the conntrack dump failed: nothing could be resolved
+  int dump_errno = 0;
+  bool replayed = false;     // taken from the resolution log of a transaction a dead agent left
+};
+
+struct Backend {
+  uint8_t addr[16];
+};
+
+class Conntrack {
+ public:
+  // retain_ms: how long a destroyed connection's backend is kept (the agent
+  // passes two collection intervals, so any drain after its end finds it).
+  explicit Conntrack(uint64_t retain_ms);
+  ~Conntrack();
+  // Subscribes to DESTROY events; returns 0 or errno.
+  int Open();
+  void Close();
+  // Reads the pending DESTROY events (non-blocking); returns how many were translated.
+  uint32_t Poll();
+  // Resolves n flow keys (at base + i * stride): out gets (index, backend)
+  // for each translated one. Dumps the live DNAT'd entries first.
+  void Resolve(const uint8_t* base, size_t stride, uint32_t n, std::vector<std::pair<uint32_t, Backend>>& out,
+               ResolveCounts& counts);
+  struct Stats {
+    uint64_t events = 0, overruns = 0, dumps = 0, live = 0, destroyed = 0, services = 0;
+    double last_dump_seconds = 0;
+  };
+  Stats GetStats();
+
+ private:
+  int Dump(std::unordered_map<flow_key, Backend, FlowKeyHash, FlowKeyEq>& live);
+  void Learn(const flow_key& orig, uint64_t now_ms);
+  void ExpireLocked(uint64_t now_ms);
+
+  std::mutex mu_;
+  int events_fd_ = -1;
+  uint64_t retain_ms_;
+  struct Destroyed {
+    Backend backend;
+    uint64_t at_ms;
+  };
+  std::unordered_map<flow_key, Destroyed, FlowKeyHash, FlowKeyEq> destroyed_;
+  // Service addresses seen translated (family, protocol, dst, dst_port; the
+  // rest zero) and when: a flow to one of them that cannot be resolved is a
+  // Service flow left under its Service address, and is counted as such.
+  std::unordered_map<flow_key, uint64_t, FlowKeyHash, FlowKeyEq> services_;
+  uint64_t lost_until_ms_ = 0;
+  Stats stats_;
+};
+
+// The conntrack resolver as a JS object: new ConntrackResolver({retainMs}),
+// poll(), stats(), close(). Drains share its Conntrack (a shared_ptr), so a
+// worker in flight keeps it alive past close().
+class ConntrackResolver : public Napi::ObjectWrap<ConntrackResolver> {
+ public:
+  static Napi::Object Init(Napi::Env env, Napi::Object exports);
+  static bool IsResolver(Napi::Env env, Napi::Value v);
+  explicit ConntrackResolver(const Napi::CallbackInfo& info);
+  std::shared_ptr<Conntrack> conntrack() const { return ct_; }
+
+ private:
+  Napi::Value Poll(const Napi::CallbackInfo& info);
+  Napi::Value GetStats(const Napi::CallbackInfo& info);
+  Napi::Value Close(const Napi::CallbackInfo& info);
+  std::shared_ptr<Conntrack> ct_;
+  static Napi::FunctionReference* constructor_;
+};
+
+// The resolution of one transaction, made durable before it is applied
+// (service.cc): replays the log when it already holds this epoch, else
+// resolves with ct (when there is one) and writes the log.
+int ResolveWithLog(int log_fd, uint64_t epoch, Conntrack* ct, const uint8_t* base, size_t stride, uint32_t n,
+                   std::vector<std::pair<uint32_t, Backend>>& out, ResolveCounts& counts);
+
+Napi::Object ResolveCountsToJs(Napi::Env env, const ResolveCounts& c);
+
+}  // namespace ebpf_agent
