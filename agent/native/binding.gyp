@@ -15,7 +15,8 @@
         "src/maps.cc",
         "src/conntrack.cc",
         "src/service.cc",
-        "src/bench.cc"
+        "src/bench.cc",
+        "src/bench_conntrack.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -170,6 +170,8 @@ export interface BenchExports {
   /** Bulk-inserts `count` synthetic flow_key -> flow_stats entries. */
   benchFillFlows(mapFd: number, options: { count: number; connectionsPerPair: number; ipv6: boolean }): { flows: number; bytes: number; packets: number };
   /** Batch lookup-and-delete plus per-pair sums in C: the drain floor. */
+  /** Creates a DNAT'd conntrack entry (ClusterIP -> backend) for each flow benchFillFlows makes, in this netns. */
+  benchFillConntrack(options: { start?: number; count: number; connectionsPerPair: number; ipv6: boolean }): { created: number; errors: number };
   benchDrainFloor(mapFd: number): { flows: number; pairs: number; bytes: number; packets: number; seconds: number };
 }
 

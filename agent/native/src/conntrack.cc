@@ -151,9 +151,10 @@ int Conntrack::Open() {
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
   sockaddr_nl sa{};
   sa.nl_family = AF_NETLINK;
-  int group = NFNLGRP_CONNTRACK_DESTROY;
+  int group_new = NFNLGRP_CONNTRACK_NEW, group_destroy = NFNLGRP_CONNTRACK_DESTROY;
   if (bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0 ||
-      setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)) != 0) {
+      setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group_new, sizeof(group_new)) != 0 ||
+      setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group_destroy, sizeof(group_destroy)) != 0) {
     int e = errno;
     close(fd);
     return e;
@@ -172,6 +173,10 @@ void Conntrack::Learn(const flow_key& orig, uint64_t now_ms) { services_[Service
 
 uint32_t Conntrack::Poll() {
   std::lock_guard<std::mutex> lock(mu_);
+  return PollLocked();
+}
+
+uint32_t Conntrack::PollLocked() {
   if (events_fd_ < 0) return 0;
   uint32_t translated = 0;
   std::vector<char> buf(1 << 16);
@@ -185,6 +190,7 @@ uint32_t Conntrack::Poll() {
         // resolved once their entry is gone; say so in the reason label.
         stats_.overruns++;
         lost_until_ms_ = now + retain_ms_;
+        resync_ = true;
         continue;
       }
       break;  // EAGAIN: nothing more
@@ -196,7 +202,12 @@ uint32_t Conntrack::Poll() {
       flow_key key;
       Backend backend;
       if (!ParseEntry(h, key, backend)) continue;
-      destroyed_[key] = Destroyed{backend, now};
+      if (NFNL_MSG_TYPE(h->nlmsg_type) == IPCTNL_MSG_CT_DELETE) {
+        live_.erase(key);
+        destroyed_[key] = Destroyed{backend, now};
+      } else {
+        live_[key] = backend;
+      }
       Learn(key, now);
       translated++;
     }
@@ -267,21 +278,29 @@ void Conntrack::ExpireLocked(uint64_t now_ms) {
 
 void Conntrack::Resolve(const uint8_t* base, size_t stride, uint32_t n, std::vector<std::pair<uint32_t, Backend>>& out,
                         ResolveCounts& counts) {
-  std::unordered_map<flow_key, Backend, FlowKeyHash, FlowKeyEq> live;
-  double started = NowSeconds();
-  int err = n ? Dump(live) : 0;
-  // Events queued while dumping: a connection that ended just now is in
-  // neither the dump nor the cache until they are read.
-  Poll();
   std::lock_guard<std::mutex> lock(mu_);
+  // Events of connections that started or ended just before the drain.
+  PollLocked();
   uint64_t now = NowMs();
-  if (n) {
+  int err = 0;
+  if (resync_ && n) {
+    // Subscribed first, dumped second: nothing falls between the two. Events
+    // read after the dump only refresh what it found.
+    std::unordered_map<flow_key, Backend, FlowKeyHash, FlowKeyEq> live;
+    double started = NowSeconds();
+    err = Dump(live);
     stats_.dumps++;
-    stats_.live = live.size();
     stats_.last_dump_seconds = NowSeconds() - started;
+    if (!err) {
+      for (const auto& [k, b] : live) Learn(k, now);
+      live_.swap(live);
+      resync_ = false;
+      PollLocked();
+    }
   }
+  stats_.live = live_.size();
   counts.dump_errno = err;
-  for (const auto& [k, b] : live) Learn(k, now);
+  const auto& live = live_;
   for (uint32_t i = 0; i < n; i++) {
     flow_key k;
     std::memcpy(&k, base + static_cast<size_t>(i) * stride, sizeof(k));

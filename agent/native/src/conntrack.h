@@ -2,11 +2,13 @@
 // Where a connection to a Service really went. The TC programs count a pod's
 // packet before the node's DNAT, so its flow key holds the ClusterIP (or the
 // node address of a NodePort); the connection's conntrack entry has the
-// backend as its reply tuple's source. At each drain one dump of the DNAT'd
-// entries (nf_conntrack_netlink, filtered by status in the kernel) gives the
-// live connections; a subscription to conntrack DESTROY events keeps, for a
-// while, the ones that ended before the drain (TCP RST, short UDP exchanges).
-// Nothing of this runs on the packet path. docs/architecture.md has the figures.
+// backend as its reply tuple's source. The agent follows conntrack's NEW and
+// DESTROY events (nf_conntrack_netlink) and keeps the DNAT'd connections: the
+// live ones, and for a while the ones that ended (TCP RST, short UDP
+// exchanges), so a drain only looks them up. One dump of the DNAT'd entries
+// (filtered by status in the kernel) seeds the table at the first drain and
+// after the event socket overran. Nothing of this runs on the packet path; a
+// dump per drain cost 5x the drain at 100k flows (docs/architecture.md).
 #pragma once
 #include <napi.h>
 
@@ -48,13 +50,13 @@ class Conntrack {
   // passes two collection intervals, so any drain after its end finds it).
   explicit Conntrack(uint64_t retain_ms);
   ~Conntrack();
-  // Subscribes to DESTROY events; returns 0 or errno.
+  // Subscribes to NEW and DESTROY events; returns 0 or errno.
   int Open();
   void Close();
-  // Reads the pending DESTROY events (non-blocking); returns how many were translated.
+  // Reads the pending events (non-blocking); returns how many were of translated connections.
   uint32_t Poll();
   // Resolves n flow keys (at base + i * stride): out gets (index, backend)
-  // for each translated one. Dumps the live DNAT'd entries first.
+  // for each translated one. Reads pending events first; dumps when the table needs seeding.
   void Resolve(const uint8_t* base, size_t stride, uint32_t n, std::vector<std::pair<uint32_t, Backend>>& out,
                ResolveCounts& counts);
   struct Stats {
@@ -67,6 +69,7 @@ class Conntrack {
   int Dump(std::unordered_map<flow_key, Backend, FlowKeyHash, FlowKeyEq>& live);
   void Learn(const flow_key& orig, uint64_t now_ms);
   void ExpireLocked(uint64_t now_ms);
+  uint32_t PollLocked();
 
   std::mutex mu_;
   int events_fd_ = -1;
@@ -75,7 +78,10 @@ class Conntrack {
     Backend backend;
     uint64_t at_ms;
   };
+  std::unordered_map<flow_key, Backend, FlowKeyHash, FlowKeyEq> live_;
   std::unordered_map<flow_key, Destroyed, FlowKeyHash, FlowKeyEq> destroyed_;
+  // The table misses what happened before the subscription or during an overrun: dump.
+  bool resync_ = true;
   // Service addresses seen translated (family, protocol, dst, dst_port; the
   // rest zero) and when: a flow to one of them that cannot be resolved is a
   // Service flow left under its Service address, and is counted as such.
