@@ -107,7 +107,11 @@ export function report(r: Results): { text: string; targets: Target[] } {
       ['drain, resolution off, s (baseline)', fmtSpread(s.drainOff, 4), 1],
       ['drain, conntrack, nothing translated, s', fmtSpread(s.drainUntranslated, 4), fmtSpread(s.untranslatedRatio, 3)],
       ['drain, conntrack, 100% translated, s', fmtSpread(s.drainTranslated, 4), fmtSpread(s.translatedRatio, 3)],
+      ['  of which resolving (look-ups), s', fmtSpread(s.resolveSeconds, 4), ''],
       ['NEW event of a translated connection, ns each (timer, not drain)', round(s.eventNs, 0), ''],
+      ['in-kernel alternative: TC program without a lookup, ns/packet', round(s.kfunc.none.median, 1), 1],
+      [`  with bpf_skb_ct_lookup, entry found (${s.kfunc.hits} found)`, round(s.kfunc.hit.median, 1), round(s.kfunc.hit.median / s.kfunc.none.median, 2)],
+      [`  with bpf_skb_ct_lookup, no entry (${s.kfunc.misses} not found)`, round(s.kfunc.miss.median, 1), round(s.kfunc.miss.median / s.kfunc.none.median, 2)],
     ]));
     targets.push(atMost('drain with 100% translated flows / resolution off', s.translatedRatio.median, 1.5));
   }

@@ -39,12 +39,48 @@ export interface ServiceResult {
   untranslatedRatio: Spread;
   /** Seconds of the last conntrack dump (the table seeded at the first drain, empty here). */
   dumpSeconds: number;
+  /** Seconds of the look-ups inside each translated drain (Conntrack::Resolve). */
+  resolveSeconds: Spread;
   /** ns of agent CPU per NEW event read (once per translated connection, off the drain). */
   eventNs: number;
+  /** The in-kernel alternative, not shipped: ns per packet of a program without and with one bpf_skb_ct_lookup. */
+  kfunc: { none: Spread; hit: Spread; miss: Spread; hits: number; misses: number };
   conntrackEntries: number;
 }
 
 const seconds = (from: bigint) => Number(process.hrtime.bigint() - from) / 1e9;
+
+export const CT_LOOKUP_OBJECT = fileURLToPath(new URL('./build/ct_lookup.bpf.o', import.meta.url));
+
+/**
+ * bpf_skb_ct_lookup from a TC program (bench/ct_lookup.bpf.c) on a packet of
+ * flow 0, whose conntrack entry benchFillConntrack made (hit), and of a flow
+ * without one (miss), against the same program without the lookup.
+ */
+function kfuncLookup(o: ServiceOptions): ServiceResult['kfunc'] {
+  const addon = loadAddon();
+  const obj = addon.benchLoadObject(CT_LOOKUP_OBJECT);
+  try {
+    const hitPacket = frame(ETH_P_IP, ipv4('10.244.0.1', '10.100.0.0', tcp(10000, 80, 10), { protocol: IPPROTO.tcp }));
+    const missPacket = frame(ETH_P_IP, ipv4('10.244.0.1', '10.100.0.0', tcp(9999, 80, 10), { protocol: IPPROTO.tcp }));
+    const run = (prog: string, packet: Buffer) => {
+      const ns: number[] = [];
+      for (let r = 0; r < o.rounds; r++) ns.push(addon.benchTestRun(obj.programs[prog]!, packet, o.repeat).durationNs);
+      return spread(ns);
+    };
+    const none = run('tc_ct_none', hitPacket);
+    const hit = run('tc_ct_lookup', hitPacket);
+    const miss = run('tc_ct_lookup', missPacket);
+    // What the lookups found, summed over CPUs: proof that "hit" hit.
+    const dump = spawnSync('bpftool', ['-j', 'map', 'dump', 'name', 'ct_results'], { encoding: 'utf8' });
+    const rows = JSON.parse(dump.stdout) as { formatted: { key: number; values: { value: number }[] } }[];
+    const sum = (k: number) => rows.filter((r) => r.formatted.key === k).flatMap((r) => r.formatted.values).reduce((a, v) => a + v.value, 0);
+    const runs = o.rounds * o.repeat;
+    return { none, hit, miss, hits: sum(0) - runs /* tc_ct_none counted its IPv4 packets at 0 */, misses: sum(1) };
+  } finally {
+    addon.benchCloseObjects();
+  }
+}
 
 async function child(o: ServiceOptions): Promise<ServiceResult> {
   const addon = loadAddon();
@@ -100,13 +136,14 @@ async function child(o: ServiceOptions): Promise<ServiceResult> {
     try {
       await base.round();
       await with_.round(); // warm-up: the series are created, the table seeded
-      const b: number[] = [], w: number[] = [], ratio: number[] = [];
+      const b: number[] = [], w: number[] = [], ratio: number[] = [], resolve: number[] = [];
       for (let r = 0; r < o.rounds; r++) {
         b.push(await base.round());
         w.push(await with_.round());
+        resolve.push(resolver.stats().lastResolveSeconds);
         ratio.push(w[r]! / b[r]!);
       }
-      return { base: spread(b), with: spread(w), ratio: spread(ratio), metrics: with_.metrics };
+      return { base: spread(b), with: spread(w), ratio: spread(ratio), resolve: spread(resolve), metrics: with_.metrics };
     } finally {
       base.close();
       with_.close();
@@ -129,13 +166,15 @@ async function child(o: ServiceOptions): Promise<ServiceResult> {
     if (resolver.stats().overruns) throw new Error('the event socket overran: the figures would include a resync dump');
     if (events !== n) throw new Error(`read ${events} NEW events of translated connections, created ${n}`);
     const translated = await compare(resolver);
+    const kfunc = kfuncLookup(o);
     const stats = resolver.stats();
     return {
       flows: n, hotToPod, hotToClusterIp, hotRatio: hotToClusterIp.median / hotToPod.median,
       drainOff: translated.base, drainUntranslated: untranslated.with, drainTranslated: translated.with,
       translatedRatio: translated.ratio, untranslatedRatio: untranslated.ratio,
-      dumpSeconds: stats.lastDumpSeconds, conntrackEntries: stats.live,
+      dumpSeconds: stats.lastDumpSeconds, conntrackEntries: stats.live, resolveSeconds: translated.resolve,
       eventNs: (pollSeconds / events) * 1e9,
+      kfunc,
     };
   } finally {
     resolver.close();

@@ -94,7 +94,7 @@ export declare class ConntrackResolver {
   constructor(options: { retainMs: number });
   /** Reads pending DESTROY events; returns how many were of translated connections. */
   poll(): number;
-  stats(): { events: number; overruns: number; dumps: number; live: number; destroyed: number; services: number; lastDumpSeconds: number };
+  stats(): { events: number; overruns: number; dumps: number; live: number; destroyed: number; services: number; lastDumpSeconds: number; lastResolveSeconds: number };
   close(): void;
 }
 

@@ -17,16 +17,7 @@
 
 namespace ebpf_agent {
 
-size_t FlowKeyHash::operator()(const flow_key& k) const {
-  uint64_t w[5];
-  std::memcpy(w, &k, sizeof(w));
-  uint64_t h = 0;
-  for (uint64_t x : w) {
-    h = (h ^ x) * 0x9E3779B97F4A7C15ull;
-    h ^= h >> 29;
-  }
-  return h;
-}
+size_t FlowKeyHash::operator()(const flow_key& k) const { return HashFlowKey(k); }
 
 bool FlowKeyEq::operator()(const flow_key& a, const flow_key& b) const { return std::memcmp(&a, &b, sizeof(a)) == 0; }
 
@@ -169,11 +160,12 @@ void Conntrack::Close() {
   events_fd_ = -1;
 }
 
-void Conntrack::Learn(const flow_key& orig, uint64_t now_ms) { services_[ServiceOf(orig)] = now_ms; }
+void Conntrack::Learn(const flow_key& orig, uint64_t now_ms) { services_.Put(ServiceOf(orig), now_ms); }
 
 uint32_t Conntrack::Poll() {
-  std::lock_guard<std::mutex> lock(mu_);
-  return PollLocked();
+  // The JS thread never waits for a drain's look-ups: the drain reads the events itself.
+  std::unique_lock<std::mutex> lock(mu_, std::try_to_lock);
+  return lock.owns_lock() ? PollLocked() : 0;
 }
 
 uint32_t Conntrack::PollLocked() {
@@ -203,10 +195,10 @@ uint32_t Conntrack::PollLocked() {
       Backend backend;
       if (!ParseEntry(h, key, backend)) continue;
       if (NFNL_MSG_TYPE(h->nlmsg_type) == IPCTNL_MSG_CT_DELETE) {
-        live_.erase(key);
-        destroyed_[key] = Destroyed{backend, now};
+        live_.Erase(key);
+        destroyed_.Put(key, Destroyed{backend, now});
       } else {
-        live_[key] = backend;
+        live_.Put(key, backend);
       }
       Learn(key, now);
       translated++;
@@ -215,7 +207,7 @@ uint32_t Conntrack::PollLocked() {
   return translated;
 }
 
-int Conntrack::Dump(std::unordered_map<flow_key, Backend, FlowKeyHash, FlowKeyEq>& live) {
+int Conntrack::Dump(FlowTable<Backend>& live) {
   int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
   if (fd < 0) return errno;
   int size = 4 << 20;
@@ -262,7 +254,7 @@ int Conntrack::Dump(std::unordered_map<flow_key, Backend, FlowKeyHash, FlowKeyEq
       }
       flow_key key;
       Backend backend;
-      if (ParseEntry(m, key, backend)) live[key] = backend;
+      if (ParseEntry(m, key, backend)) live.Put(key, backend);
     }
   }
   close(fd);
@@ -270,14 +262,13 @@ int Conntrack::Dump(std::unordered_map<flow_key, Backend, FlowKeyHash, FlowKeyEq
 }
 
 void Conntrack::ExpireLocked(uint64_t now_ms) {
-  for (auto it = destroyed_.begin(); it != destroyed_.end();)
-    it = now_ms - it->second.at_ms > retain_ms_ ? destroyed_.erase(it) : std::next(it);
-  for (auto it = services_.begin(); it != services_.end();)
-    it = now_ms - it->second > kServiceRetainMs ? services_.erase(it) : std::next(it);
+  destroyed_.EraseIf([&](const Destroyed& d) { return now_ms - d.at_ms > retain_ms_; });
+  services_.EraseIf([&](uint64_t seen) { return now_ms - seen > kServiceRetainMs; });
 }
 
 void Conntrack::Resolve(const uint8_t* base, size_t stride, uint32_t n, std::vector<std::pair<uint32_t, Backend>>& out,
                         ResolveCounts& counts) {
+  double resolve_started = NowSeconds();
   std::lock_guard<std::mutex> lock(mu_);
   // Events of connections that started or ended just before the drain.
   PollLocked();
@@ -286,43 +277,41 @@ void Conntrack::Resolve(const uint8_t* base, size_t stride, uint32_t n, std::vec
   if (resync_ && n) {
     // Subscribed first, dumped second: nothing falls between the two. Events
     // read after the dump only refresh what it found.
-    std::unordered_map<flow_key, Backend, FlowKeyHash, FlowKeyEq> live;
+    FlowTable<Backend> live;
     double started = NowSeconds();
     err = Dump(live);
     stats_.dumps++;
     stats_.last_dump_seconds = NowSeconds() - started;
     if (!err) {
-      for (const auto& [k, b] : live) Learn(k, now);
-      live_.swap(live);
+      live.ForEach([&](const flow_key& k, const Backend&) { Learn(k, now); });
+      live_.Swap(live);
       resync_ = false;
       PollLocked();
     }
   }
   stats_.live = live_.size();
   counts.dump_errno = err;
-  const auto& live = live_;
   for (uint32_t i = 0; i < n; i++) {
     flow_key k;
     std::memcpy(&k, base + static_cast<size_t>(i) * stride, sizeof(k));
     k.pad = 0;
-    auto l = live.find(k);
-    if (l != live.end()) {
-      out.emplace_back(i, l->second);
+    if (const Backend* b = live_.Find(k)) {
+      out.emplace_back(i, *b);
       counts.translated++;
       continue;
     }
-    auto d = destroyed_.find(k);
-    if (d != destroyed_.end()) {
-      out.emplace_back(i, d->second.backend);
+    if (const Destroyed* d = destroyed_.Find(k)) {
+      out.emplace_back(i, d->backend);
       counts.translated++;
       continue;
     }
-    if (services_.find(ServiceOf(k)) == services_.end()) continue;  // not to a Service we know
+    if (!services_.Find(ServiceOf(k))) continue;  // not to a Service we know
     if (err) counts.unavailable++;
     else if (now < lost_until_ms_) counts.events_lost++;
     else counts.gone++;
   }
   ExpireLocked(now);
+  stats_.last_resolve_seconds = NowSeconds() - resolve_started;
   stats_.destroyed = destroyed_.size();
   stats_.services = services_.size();
 }
@@ -391,6 +380,7 @@ Napi::Value ConntrackResolver::GetStats(const Napi::CallbackInfo& info) {
   o.Set("destroyed", static_cast<double>(s.destroyed));
   o.Set("services", static_cast<double>(s.services));
   o.Set("lastDumpSeconds", s.last_dump_seconds);
+  o.Set("lastResolveSeconds", s.last_resolve_seconds);
   return o;
 }
 

@@ -18,6 +18,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "flow_table.h"
 #include "flows.h"
 
 namespace ebpf_agent {
@@ -62,11 +63,12 @@ class Conntrack {
   struct Stats {
     uint64_t events = 0, overruns = 0, dumps = 0, live = 0, destroyed = 0, services = 0;
     double last_dump_seconds = 0;
+    double last_resolve_seconds = 0;  // the last Resolve, lookups included
   };
   Stats GetStats();
 
  private:
-  int Dump(std::unordered_map<flow_key, Backend, FlowKeyHash, FlowKeyEq>& live);
+  int Dump(FlowTable<Backend>& live);
   void Learn(const flow_key& orig, uint64_t now_ms);
   void ExpireLocked(uint64_t now_ms);
   uint32_t PollLocked();
@@ -78,14 +80,14 @@ class Conntrack {
     Backend backend;
     uint64_t at_ms;
   };
-  std::unordered_map<flow_key, Backend, FlowKeyHash, FlowKeyEq> live_;
-  std::unordered_map<flow_key, Destroyed, FlowKeyHash, FlowKeyEq> destroyed_;
+  FlowTable<Backend> live_;
+  FlowTable<Destroyed> destroyed_;
   // The table misses what happened before the subscription or during an overrun: dump.
   bool resync_ = true;
   // Service addresses seen translated (family, protocol, dst, dst_port; the
   // rest zero) and when: a flow to one of them that cannot be resolved is a
   // Service flow left under its Service address, and is counted as such.
-  std::unordered_map<flow_key, uint64_t, FlowKeyHash, FlowKeyEq> services_;
+  FlowTable<uint64_t> services_;
   uint64_t lost_until_ms_ = 0;
   Stats stats_;
 };
