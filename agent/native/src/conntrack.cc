@@ -103,11 +103,13 @@ bool ParseEntry(const nlmsghdr* h, flow_key& key, Backend& backend) {
   return true;
 }
 
+// A Service address and port, either protocol: Services often serve one port
+// over both (DNS: 53/udp and 53/tcp), and a connection of one protocol that
+// ended tells as much as a live one of the other.
 flow_key ServiceOf(const flow_key& k) {
   flow_key s;
   std::memset(&s, 0, sizeof(s));
   s.family = k.family;
-  s.protocol = k.protocol;
   s.dst_port = k.dst_port;
   std::memcpy(s.dst_addr, k.dst_addr, 16);
   return s;

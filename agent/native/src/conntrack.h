@@ -84,8 +84,8 @@ class Conntrack {
   FlowTable<Destroyed> destroyed_;
   // The table misses what happened before the subscription or during an overrun: dump.
   bool resync_ = true;
-  // Service addresses seen translated (family, protocol, dst, dst_port; the
-  // rest zero) and when: a flow to one of them that cannot be resolved is a
+  // Service addresses seen translated (family, dst, dst_port; the rest zero)
+  // and when: a flow to one of them that cannot be resolved is a
   // Service flow left under its Service address, and is counted as such.
   FlowTable<uint64_t> services_;
   uint64_t lost_until_ms_ = 0;
