@@ -84,6 +84,10 @@ class Conntrack {
   FlowTable<Destroyed> destroyed_;
   // The table misses what happened before the subscription or during an overrun: dump.
   bool resync_ = true;
+  // Entries made before the subscription send no DESTROY event (the kernel adds
+  // the event extension only while someone listens): a periodic dump replaces
+  // the table so they do not stay in it for ever.
+  uint64_t next_resync_ms_ = 0;
   // Service addresses seen translated (family, dst, dst_port; the rest zero)
   // and when: a flow to one of them that cannot be resolved is a
   // Service flow left under its Service address, and is counted as such.
