@@ -4,6 +4,7 @@ import type { ExpositionResult } from './exposition.js';
 import type { FootprintResult } from './footprint.js';
 import type { KindResult } from './perpacket.js';
 import type { ThroughputCase } from './throughput.js';
+import type { ServiceResult } from './service.js';
 import { atLeast, atMost, fmtSpread, round, table, type Target } from './stats.js';
 
 /** The issue's figures, measured on this machine with BPF_PROG_TEST_RUN. */
@@ -17,6 +18,7 @@ interface Results {
   exposition?: ExpositionResult[];
   footprint?: FootprintResult;
   throughput?: ThroughputCase[];
+  service?: ServiceResult;
 }
 
 export function report(r: Results): { text: string; targets: Target[] } {
@@ -93,6 +95,25 @@ export function report(r: Results): { text: string; targets: Target[] } {
     const udp = r.throughput.find((c) => c.name.startsWith('udp'));
     if (tcp) targets.push(atMost('TCP throughput loss (1 - with/without bits)', 1 - tcp.bitsRatio.median, 0.02, 'fraction'));
     if (udp) targets.push(atMost('64-byte UDP loss (1 - with/without pps)', 1 - udp.packetsRatio.median, 0.05, 'fraction'));
+  }
+
+  if (r.service) {
+    const s = r.service;
+    parts.push(`\nService resolution at ${s.flows} flows (median [min-max]; baseline measured in the same run)`);
+    parts.push(table([
+      ['case', 'value', 'vs baseline'],
+      ['hot path to a pod, ns/packet (baseline)', round(s.hotToPod.median, 1), 1],
+      ['hot path to a ClusterIP, ns/packet', round(s.hotToClusterIp.median, 1), round(s.hotRatio, 3)],
+      ['drain, resolution off, s (baseline)', fmtSpread(s.drainOff, 4), 1],
+      ['drain, conntrack, nothing translated, s', fmtSpread(s.drainUntranslated, 4), fmtSpread(s.untranslatedRatio, 3)],
+      ['drain, conntrack, 100% translated, s', fmtSpread(s.drainTranslated, 4), fmtSpread(s.translatedRatio, 3)],
+      ['  of which resolving (look-ups), s', fmtSpread(s.resolveSeconds, 4), ''],
+      ['NEW event of a translated connection, ns each (timer, not drain)', round(s.eventNs, 0), ''],
+      ['in-kernel alternative: TC program without a lookup, ns/packet', round(s.kfunc.none.median, 1), 1],
+      [`  with bpf_skb_ct_lookup, entry found (${s.kfunc.hits} found)`, round(s.kfunc.hit.median, 1), round(s.kfunc.hit.median / s.kfunc.none.median, 2)],
+      [`  with bpf_skb_ct_lookup, no entry (${s.kfunc.misses} not found)`, round(s.kfunc.miss.median, 1), round(s.kfunc.miss.median / s.kfunc.none.median, 2)],
+    ]));
+    targets.push(atMost('drain with 100% translated flows / resolution off', s.translatedRatio.median, 1.5));
   }
 
   parts.push('\nTargets');

@@ -80,6 +80,20 @@ struct {
 	__type(value, __u32);
 } tc_qdiscs SEC(".maps");
 
+/* index 0: service_log_header, 1..count: service_log_record (see flows.h).
+ * Written and read by the agent only, through mmap (no syscall per record):
+ * the write-ahead log of the service resolution of the transaction in
+ * flight. Never deleted; overwritten by the next transaction. Preallocated:
+ * 56 B per entry; the loader sizes it for a full slot or a full ring buffer
+ * (~3.7 MiB at 65536 flows). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FLOW_MAP_DEFAULT_ENTRIES + 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct service_log_record);
+} service_resolution SEC(".maps");
+
 /* Deltas of flows that did not fit into the active flow map (flow_record).
  * Submitted without a wake-up: the agent consumes it on its own timer, so a
  * full map never costs a context switch per packet. Size set by the loader. */

@@ -76,6 +76,24 @@ struct pair_totals {
 	__u64 epoch; /* the last transaction applied to this pair */
 };
 
+/* The service resolution log (map service_resolution): before a transaction
+ * folds anything into pair_totals, the agent writes there where each
+ * translated connection of it went (the backend conntrack gave for its
+ * ClusterIP or NodePort), so an agent that dies mid-transaction and the one that
+ * finishes it fold every byte under the same pair. Entry 0 is the header;
+ * entries 1..count the records. User space only; the programs never touch it. */
+struct service_log_header {
+	__u64 epoch;  /* the transaction the records belong to; written last */
+	__u32 count;  /* records in entries 1..count */
+	__u32 pad;
+	__u8 reserved[40];
+};
+
+struct service_log_record {
+	struct flow_key key; /* as the pod sent it: dst is the ClusterIP */
+	__u8 dst_addr[16];   /* the backend that received it */
+};
+
 /* Indices of the per-CPU agent_stats array: every packet the programs see and
  * do not put into a flow map lands in exactly one of these. */
 enum agent_stat {
@@ -107,6 +125,8 @@ FLOWS_STATIC_ASSERT(sizeof(struct flow_record) == 64, "flow_record layout");
 FLOWS_STATIC_ASSERT(sizeof(struct flow_control) == 24, "flow_control layout");
 FLOWS_STATIC_ASSERT(sizeof(struct pair_key) == 36, "pair_key layout");
 FLOWS_STATIC_ASSERT(sizeof(struct pair_totals) == 24, "pair_totals layout");
+FLOWS_STATIC_ASSERT(sizeof(struct service_log_record) == 56, "service_log_record layout");
+FLOWS_STATIC_ASSERT(sizeof(struct service_log_header) == sizeof(struct service_log_record), "service_log_header layout");
 #endif
 
 #endif

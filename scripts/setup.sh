@@ -13,6 +13,7 @@ DEBIAN_PACKAGES=(
   clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool pkg-config
   iproute2 nftables ethtool containernetworking-plugins iperf3
   prometheus curl libcap2-bin docker-registry util-linux procps python3
+  iptables conntrack
 )
 
 missing=()

@@ -8,7 +8,9 @@
       "src/ringbuf.cc",
       "src/netlink.cc",
       "src/links.cc",
-      "src/maps.cc"
+      "src/maps.cc",
+      "src/conntrack.cc",
+      "src/service.cc"
     ]
   },
   "target_defaults": {
@@ -28,7 +30,7 @@
     },
     {
       "target_name": "kubeadapt_testing",
-      "sources": ["<@(agent_sources)", "src/testing.cc", "src/drain.cc", "src/test_run.cc", "src/bench.cc"],
+      "sources": ["<@(agent_sources)", "src/testing.cc", "src/drain.cc", "src/test_run.cc", "src/bench.cc", "src/bench_conntrack.cc"],
       "defines": ["KUBEADAPT_TESTING"]
     }
   ]

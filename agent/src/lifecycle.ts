@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { DEFAULT_OBJECT_PATH, loadAddon } from './addon.js';
 import type { Config } from './config/settings.js';
 import type { Logger } from './log.js';
-import type { BpfObject, NativeAddon } from './native.js';
+import type { BpfObject, ConntrackResolver, NativeAddon } from './native.js';
 import { createMetrics, type AgentMetrics } from './metrics/registry.js';
 import { MetricsServer } from './metrics/server.js';
 import type { ProfilingServer } from './metrics/profiling.js';
@@ -32,6 +32,7 @@ export class Agent {
   private addon: NativeAddon | undefined;
   private bpf: BpfObject | undefined;
   private collector: Collector | undefined;
+  private resolver: ConntrackResolver | undefined;
   private discovery: InterfaceDiscovery | undefined;
   private createdPinDir = false;
   private retry: NodeJS.Timeout | undefined;
@@ -152,7 +153,9 @@ export class Agent {
     const mode = resolveAttachMode(this.config.attachMode);
     this.log.info('BPF programs loaded', { loadSeconds: info.loadSeconds, coarseClock: info.coarseClock, attachMode: mode, pinPath: this.config.pinPath });
 
+    this.resolver = this.openResolver(addon);
     this.collector = new Collector(bpf, this.ledger, this.metrics, this.log, {
+      resolver: this.resolver,
       intervalMs: this.config.collectionInterval,
       maxFlows: this.config.maxFlows,
       dumpMaps: this.config.dumpBpfMaps,
@@ -176,6 +179,28 @@ export class Agent {
     this.collector.start();
     // A first collection right away makes the agent ready without waiting an interval.
     void this.collector.collect();
+  }
+
+  /**
+   * Conntrack's view of Service translations (EBPF_SERVICE_RESOLUTION). Ended
+   * connections are kept two intervals (at least a minute), so the drain after
+   * their end still finds their backend. Without it (no NETLINK_NETFILTER, no
+   * CAP_NET_ADMIN) the agent counts on and Service traffic keeps its Service address.
+   */
+  private openResolver(addon: NativeAddon): ConntrackResolver | undefined {
+    if (this.config.serviceResolution !== 'conntrack') {
+      this.log.info('service resolution off: traffic to a Service is exported under the Service address');
+      return undefined;
+    }
+    const retainMs = Math.max(60_000, 2 * this.config.collectionInterval);
+    try {
+      const resolver = new addon.ConntrackResolver({ retainMs });
+      this.log.info('service resolution: conntrack (traffic to a Service is exported under its backend)', { retainMs });
+      return resolver;
+    } catch (err) {
+      this.log.error('service resolution unavailable: traffic to a Service is exported under the Service address', { err });
+      return undefined;
+    }
   }
 
   /** Whether this shutdown hands over to a next agent (keep) or uninstalls (cleanup). */
@@ -204,6 +229,7 @@ export class Agent {
       // Programs are off every hook now: one more cycle takes the last packets.
       await this.collector?.collect();
     }
+    this.resolver?.close();
     this.bpf?.close({ unpin: !keep });
     if (!keep && this.bpf) {
       try {

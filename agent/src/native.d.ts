@@ -52,6 +52,37 @@ export interface TcTarget {
   priority: number;
 }
 
+/** What one service resolution pass found (agent/native/src/conntrack.h). */
+export interface ServiceResolution {
+  /** Connections moved from a Service address to their backend. */
+  translated: number;
+  /** To a known Service, with no conntrack entry live or recently destroyed. */
+  gone: number;
+  /** The same while the DESTROY event socket had overrun. */
+  eventsLost: number;
+  /** The conntrack dump failed (dumpErrno): nothing was resolved. */
+  unavailable: number;
+  dumpErrno: number;
+  /** Taken from the resolution log a dead agent left for this transaction. */
+  replayed: boolean;
+}
+
+/** Options of a resolving read: the transaction's epoch keys the resolution log. */
+export interface ServiceOptions {
+  epoch: bigint;
+  /** Absent (EBPF_SERVICE_RESOLUTION=off): only a logged resolution is replayed. */
+  resolver?: ConntrackResolver;
+}
+
+export declare class ConntrackResolver {
+  /** Subscribes to conntrack DESTROY events; retainMs: how long an ended connection's backend is kept. */
+  constructor(options: { retainMs: number });
+  /** Reads pending DESTROY events; returns how many were of translated connections. */
+  poll(): number;
+  stats(): { events: number; overruns: number; dumps: number; live: number; destroyed: number; services: number; lastDumpSeconds: number; lastResolveSeconds: number };
+  close(): void;
+}
+
 /**
  * The loaded flows object. Lifetime: every method returning a Promise runs on
  * a worker thread with this object's map fds and keeps the object alive until
@@ -80,7 +111,9 @@ export declare class BpfObject {
   readMap(name: string, options?: { interleave?: boolean }): Promise<MapContents & { records?: Buffer }>;
   /** A flow map folded per pair off the JS thread: `keys` (flow_key each) and
    * `pairs` (pair_key, bytes u64, packets u64, connections u32: 56 B each). */
-  readPairs(flowMap: string): Promise<{ count: number; keys: Buffer; pairs: Buffer }>;
+  readPairs(flowMap: string, service?: ServiceOptions): Promise<{ count: number; keys: Buffer; pairs: Buffer; service?: ServiceResolution }>;
+  /** A copy of flow_records (64 B each) with translated connections' dst set to their backend. */
+  resolveRecords(records: Buffer, service: ServiceOptions): Promise<{ records: Buffer; service: ServiceResolution }>;
   /**
    * Batch writes off the JS thread (a ledger write at 100k pairs is ~200 ms of
    * syscalls). The Buffers are read by the worker: leave them unchanged until
@@ -155,6 +188,7 @@ export interface TcFilterInfo {
 export interface NativeAddon {
   BpfObject: typeof BpfObject;
   LinkMonitor: typeof LinkMonitor;
+  ConntrackResolver: typeof ConntrackResolver;
   listLinks(): LinkInfo[];
   closeFd(fd: number): void;
   /** Creates an up veth `name` (peer `name`p); returns its ifindex. */

@@ -5,7 +5,7 @@
 // key never fails, the slots are written through flow_control.active_slot and
 // the ring is consumed only by ringAdvance. Pure-logic tests only: the real
 // maps are proven in tests/e2e.
-import type { FlowControl, MapContents } from '../../agent/src/native.js';
+import type { FlowControl, MapContents, ServiceResolution } from '../../agent/src/native.js';
 import { PAIR_KEY_SIZE, PAIR_RECORD_SIZE, PAIR_TOTALS_SIZE, RECORD_BYTES, RECORD_CONNECTIONS, RECORD_PACKETS, encodePairKey, readU64, type LedgerMaps } from '../../agent/src/collector/ledger.js';
 import { FLOW_KEY_SIZE, OVERFLOW_RECORD_SIZE, type Protocol } from '../../agent/src/bpf/records.js';
 
@@ -134,6 +134,11 @@ export class FakeLedgerMaps implements LedgerMaps {
   ringPeek(limit?: bigint): { records: Buffer; start: bigint; end: bigint } {
     const end = limit === undefined ? this.ringStart + this.ring.length : Number(limit);
     return { records: Buffer.concat(this.ring.slice(0, end - this.ringStart)), start: BigInt(this.ringStart), end: BigInt(end) };
+  }
+
+  // No Services in the fake: the records come back as they went in.
+  async resolveRecords(records: Buffer): Promise<{ records: Buffer; service: ServiceResolution }> {
+    return { records, service: { translated: 0, gone: 0, eventsLost: 0, unavailable: 0, dumpErrno: 0, replayed: false } };
   }
 
   ringAdvance(position: bigint): void {

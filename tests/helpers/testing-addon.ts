@@ -45,6 +45,8 @@ export interface BenchExports {
   benchTestRun(progFd: number, packet: Buffer, repeat: number): { retval: number; durationNs: number };
   /** Bulk-inserts `count` synthetic flow_key -> flow_stats entries. */
   benchFillFlows(mapFd: number, options: { count: number; connectionsPerPair: number; ipv6: boolean }): { flows: number; bytes: number; packets: number };
+  /** Creates a DNAT'd conntrack entry (ClusterIP -> backend) for each flow benchFillFlows makes, in this netns. */
+  benchFillConntrack(options: { start?: number; count: number; connectionsPerPair: number; ipv6: boolean }): { created: number; errors: number };
   /** Batch lookup-and-delete plus per-pair sums in C: the drain floor. */
   benchDrainFloor(mapFd: number): { flows: number; pairs: number; bytes: number; packets: number; seconds: number };
 }

@@ -7,15 +7,15 @@ import { loadAddon } from '../../agent/src/addon.js';
 import { loadTestingAddon } from '../helpers/testing-addon.js';
 
 const AGENT_EXPORTS = [
-  'BpfObject', 'LinkMonitor', 'closeFd', 'createTestLink', 'deleteLink', 'listLinks', 'listRoutes',
+  'BpfObject', 'ConntrackResolver', 'LinkMonitor', 'closeFd', 'createTestLink', 'deleteLink', 'listLinks', 'listRoutes',
   'listTcFilters', 'listTcxPrograms', 'pinnedMapKeys', 'pinnedMapMaxEntries', 'programName', 'tcxPinnedLinkIfindex',
 ];
 const AGENT_METHODS = [
   'attachTc', 'attachTcx', 'busy', 'close', 'control', 'deleteEntry', 'deleteKeys', 'detachTc', 'info', 'queryTc',
-  'readMap', 'readPairs', 'ringAdvance', 'ringPeek', 'setControl', 'stats', 'updateEntry', 'updateMap', 'waitForPrograms',
+  'readMap', 'readPairs', 'resolveRecords', 'ringAdvance', 'ringPeek', 'setControl', 'stats', 'updateEntry', 'updateMap', 'waitForPrograms',
 ];
 const TESTING_EXPORTS = [
-  'attachTcxPinned', 'benchCloseObjects', 'benchDrainFloor', 'benchFdById', 'benchFillFlows', 'benchLoadObject', 'benchObjGet', 'benchTestRun',
+  'attachTcxPinned', 'benchCloseObjects', 'benchDrainFloor', 'benchFdById', 'benchFillConntrack', 'benchFillFlows', 'benchLoadObject', 'benchObjGet', 'benchTestRun',
 ];
 const TESTING_METHODS = ['consumeOverflow', 'drain', 'testRun'];
 

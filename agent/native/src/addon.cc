@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "bpf_object.h"
+#include "conntrack.h"
 #include "errors.h"
 #include "exports.h"
 #include "links.h"
@@ -26,6 +27,7 @@ Napi::Value CloseFd(const Napi::CallbackInfo& info) {
 void InitAgentExports(Napi::Env env, Napi::Object exports) {
   BpfObject::Init(env, exports);
   LinkMonitor::Init(env, exports);
+  ConntrackResolver::Init(env, exports);
   exports.Set("listLinks", Napi::Function::New(env, ListLinks));
   exports.Set("closeFd", Napi::Function::New(env, CloseFd));
   exports.Set("createTestLink", Napi::Function::New(env, CreateTestLink));

@@ -210,7 +210,13 @@ Napi::Value DrainFloor(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
+void BenchSyntheticFlow(uint32_t i, uint32_t per_pair, bool v6, flow_key& k, flow_stats& s) {
+  SyntheticFlow(i, per_pair, v6, k, s);
+}
+Napi::Value BenchFillConntrack(const Napi::CallbackInfo& info);  // bench_conntrack.cc
+
 void InitBench(Napi::Env env, Napi::Object exports) {
+  exports.Set("benchFillConntrack", Napi::Function::New(env, BenchFillConntrack));
   exports.Set("benchLoadObject", Napi::Function::New(env, LoadObject));
   exports.Set("benchCloseObjects", Napi::Function::New(env, CloseObjects));
   exports.Set("benchFdById", Napi::Function::New(env, FdById));

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 
@@ -18,7 +19,8 @@ namespace ebpf_agent {
 namespace {
 
 const char* const kPinnedMaps[] = {"connection_flows", "connection_flows_1", "flow_control",
-                                   "overflow_events", "agent_stats", "pair_totals", "tc_qdiscs"};
+                                   "overflow_events", "agent_stats", "pair_totals", "tc_qdiscs",
+                                   "service_resolution"};
 
 // Writes a `const volatile` global of .rodata before load; the verifier then
 // sees it as a constant and prunes the branches it disables.
@@ -76,6 +78,7 @@ Napi::Object BpfObject::Init(Napi::Env env, Napi::Object exports) {
       InstanceMethod("waitForPrograms", &BpfObject::WaitForProgramsAsync),
       InstanceMethod("ringPeek", &BpfObject::RingPeek),
       InstanceMethod("ringAdvance", &BpfObject::RingAdvance),
+      InstanceMethod("resolveRecords", &BpfObject::ResolveRecords),
       InstanceMethod("busy", &BpfObject::Busy),
 #ifdef KUBEADAPT_TESTING
       InstanceMethod("drain", &BpfObject::Drain),
@@ -109,6 +112,11 @@ BpfObject::BpfObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<BpfObjec
     }
     int err = bpf_map__set_max_entries(bpf_object__find_map_by_name(obj_, "overflow_events"), ringbuf_bytes);
     if (err) throw ErrnoError(env, err, "sizing ring buffer overflow_events");
+    // The resolution log holds one transaction: a whole slot, or every record
+    // a full ring buffer can hold (each at least 8 B of header + 64 B), plus its header.
+    uint32_t log_entries = std::max<uint32_t>(max_flows, ringbuf_bytes / 72) + 1;
+    err = bpf_map__set_max_entries(bpf_object__find_map_by_name(obj_, "service_resolution"), log_entries);
+    if (err) throw ErrnoError(env, err, "sizing map service_resolution");
 
     coarse_clock_ = libbpf_probe_bpf_helper(BPF_PROG_TYPE_SCHED_CLS, BPF_FUNC_ktime_get_coarse_ns, nullptr) == 1;
     uint8_t coarse = coarse_clock_ ? 1 : 0;

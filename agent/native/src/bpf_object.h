@@ -52,6 +52,8 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
   // ringbuf.cc
   Napi::Value RingPeek(const Napi::CallbackInfo& info);
   Napi::Value RingAdvance(const Napi::CallbackInfo& info);
+  // service.cc
+  Napi::Value ResolveRecords(const Napi::CallbackInfo& info);
   void MapRing(Napi::Env env);
   void UnmapRing();
 

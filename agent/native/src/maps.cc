@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "bpf_object.h"
+#include "conntrack.h"
 #include "errors.h"
 #include "flows.h"
 #include "maps.h"
@@ -172,15 +173,34 @@ class ReadPairsWorker : public ObjectWorker {
  public:
   ReadPairsWorker(Napi::Env env, BpfObject* obj, int fd, std::string name)
       : ObjectWorker(env, obj), fd_(fd), name_(std::move(name)) {}
+  // Folds translated connections under their backend (service.cc).
+  void ResolveServices(int log_fd, uint64_t epoch, std::shared_ptr<Conntrack> ct) {
+    resolve_ = true;
+    log_fd_ = log_fd;
+    epoch_ = epoch;
+    ct_ = std::move(ct);
+  }
   void Execute() override {
     {
       std::vector<uint8_t> values;
       int err = ReadAll(fd_, sizeof(flow_key), sizeof(flow_stats), keys_, values, count_);
       if (err) return Fail(err, "reading map " + name_);
+      std::vector<std::pair<uint32_t, Backend>> backends;
+      if (resolve_) {
+        err = ResolveWithLog(log_fd_, epoch_, ct_.get(), keys_.data(), sizeof(flow_key), count_, backends, service_);
+        if (err) return Fail(err, "resolving services of map " + name_);
+      }
       PairFolder pairs(count_ / 4);
+      size_t next = 0;  // backends are in key order
       for (uint32_t i = 0; i < count_; i++) {
         const auto* k = reinterpret_cast<const flow_key*>(keys_.data() + static_cast<size_t>(i) * sizeof(flow_key));
         const auto* v = reinterpret_cast<const flow_stats*>(values.data() + static_cast<size_t>(i) * sizeof(flow_stats));
+        if (next < backends.size() && backends[next].first == i) {
+          flow_key to = *k;
+          std::memcpy(to.dst_addr, backends[next++].second.addr, 16);
+          pairs.Add(to, v->bytes, v->packets);
+          continue;
+        }
         pairs.Add(*k, v->bytes, v->packets);
       }
       records_ = pairs.TakeEntries();
@@ -193,6 +213,7 @@ class ReadPairsWorker : public ObjectWorker {
     out.Set("count", count_);
     out.Set("keys", MoveToBuffer(env, std::move(keys_)));
     out.Set("pairs", MoveToBuffer(env, std::move(records_)));
+    if (resolve_) out.Set("service", ResolveCountsToJs(env, service_));
     deferred_.Resolve(out);
   }
 
@@ -202,6 +223,11 @@ class ReadPairsWorker : public ObjectWorker {
   std::vector<uint8_t> keys_;
   std::vector<PairFolder::Entry> records_;
   uint32_t count_ = 0;
+  bool resolve_ = false;
+  int log_fd_ = -1;
+  uint64_t epoch_ = 0;
+  std::shared_ptr<Conntrack> ct_;
+  ResolveCounts service_;
 };
 
 // The bytes of a Buffer argument, kept alive (and, by the contract in
@@ -322,14 +348,22 @@ Napi::Value BpfObject::ReadMap(const Napi::CallbackInfo& info) {
       ->Start();
 }
 
-// readPairs(flowMapName) -> Promise<{count, keys: Buffer (flow_key each), pairs: Buffer (56 B each)}>
+bool ServiceOptions(const Napi::CallbackInfo& info, size_t at, uint64_t& epoch, std::shared_ptr<Conntrack>& ct);  // service.cc
+
+// readPairs(flowMapName, {epoch, resolver?}?) -> Promise<{count, keys: Buffer
+// (flow_key each), pairs: Buffer (56 B each), service?}>; with an epoch the
+// translated connections are folded under their backends (service.cc).
 Napi::Value BpfObject::ReadPairs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string name = info[0].As<Napi::String>();
   bpf_map* m = NamedMap(env, name);
   if (bpf_map__key_size(m) != sizeof(flow_key) || bpf_map__value_size(m) != sizeof(flow_stats))
     throw ErrnoError(env, EINVAL, "readPairs: " + name + " is not a flow map");
-  return (new ReadPairsWorker(env, this, bpf_map__fd(m), name))->Start();
+  auto* w = new ReadPairsWorker(env, this, bpf_map__fd(m), name);
+  uint64_t epoch = 0;
+  std::shared_ptr<Conntrack> ct;
+  if (ServiceOptions(info, 1, epoch, ct)) w->ResolveServices(MapFd("service_resolution"), epoch, std::move(ct));
+  return w->Start();
 }
 
 // updateMap(name, keys, values) -> Promise<void>: same count of fixed-size keys and values.

@@ -3,7 +3,7 @@
 // timer. The ledger (ledger.ts) owns every per-pair total; the collector only
 // schedules it and turns what it reports (loss, fill level, the interval's
 // flows) and the kernel's statistics into the agent's health metrics.
-import type { BpfObject } from '../native.js';
+import type { BpfObject, ConntrackResolver, ServiceResolution } from '../native.js';
 import type { Logger } from '../log.js';
 import type { AgentMetrics } from '../metrics/registry.js';
 import { AGENT_STATS, namedStats, type AgentStat } from '../bpf/stats.js';
@@ -16,7 +16,11 @@ export interface CollectorOptions {
   dumpMaps: boolean;
   /** How often the overflow ring buffer is folded in between collections. */
   overflowPollMs?: number;
+  /** Service resolution (EBPF_SERVICE_RESOLUTION=conntrack); the collector polls its DESTROY events. */
+  resolver?: ConntrackResolver;
 }
+
+export const UNRESOLVED_REASONS = ['entry_gone', 'events_lost', 'conntrack_unavailable'] as const;
 
 const IGNORED_REASONS: Partial<Record<AgentStat, string>> = {
   ignored_non_ip: 'non_ip',
@@ -38,6 +42,7 @@ export class Collector {
   private readonly exportedLoss = { bytes: 0, packets: 0 };
   private ringRecords = 0;
   private lastFullWarning = 0;
+  private conntrackFailing = false;
   collections = 0;
 
   constructor(
@@ -55,11 +60,12 @@ export class Collector {
       metrics.droppedBytes.inc({ reason }, 0);
       metrics.droppedPackets.inc({ reason }, 0);
     }
+    if (opts.resolver) for (const reason of UNRESOLVED_REASONS) metrics.unresolvedServiceFlows.inc({ reason }, 0);
   }
 
   /** Counters continue from the pinned ledger (pair_totals of `maxPairs` entries); a transaction a dead process left is finished. */
   async restore(maxPairs: number): Promise<LoadResult> {
-    const loaded = await this.ledger.open(this.bpf, maxPairs);
+    const loaded = await this.ledger.open(this.bpf, maxPairs, this.opts.resolver);
     const recovered = await this.ledger.recover();
     if (recovered) this.onTxn(recovered);
     this.exportLedger();
@@ -93,6 +99,8 @@ export class Collector {
   }
 
   private async foldOverflow(): Promise<void> {
+    // Ended connections' backends, read often enough that the socket never fills.
+    this.opts.resolver?.poll();
     try {
       for (const r of await this.ledger.applyRing()) this.onTxn(r);
       this.exportLedger();
@@ -103,6 +111,7 @@ export class Collector {
   }
 
   private onTxn(r: TxnResult): void {
+    if (r.service) this.onService(r.service);
     this.ringRecords += r.overflowRecords;
     if (r.lostPairs === 0) return;
     // One line a minute at most: a full ledger loses pairs on every transaction.
@@ -123,6 +132,20 @@ export class Collector {
     this.exportedLoss.bytes = lost.bytes;
     this.exportedLoss.packets = lost.packets;
     this.metrics.mapUtilization.set({ map: 'pair_totals' }, (this.ledger.used / this.ledger.capacity) * 100);
+  }
+
+  /** A replayed resolution was counted by the agent that made it. */
+  private onService(s: ServiceResolution): void {
+    if (s.replayed) return;
+    const m = this.metrics.unresolvedServiceFlows;
+    if (s.gone) m.inc({ reason: 'entry_gone' }, s.gone);
+    if (s.eventsLost) m.inc({ reason: 'events_lost' }, s.eventsLost);
+    if (s.unavailable) m.inc({ reason: 'conntrack_unavailable' }, s.unavailable);
+    const failing = s.dumpErrno !== 0;
+    if (failing && !this.conntrackFailing) {
+      this.log.error('conntrack dump failed: Service traffic stays under the Service address', { errno: s.dumpErrno });
+    } else if (!failing && this.conntrackFailing) this.log.info('conntrack dump works again');
+    this.conntrackFailing = failing;
   }
 
   /** One cycle; concurrent callers share the cycle in progress. */

@@ -19,7 +19,7 @@
 // with the most bytes first; the deltas of the pairs left out are loss, added
 // to a reserved entry of pair_totals in the same write, so the loss metric is
 // exactly once across restarts too.
-import type { BpfObject, FlowControl, MapContents } from '../native.js';
+import type { BpfObject, ConntrackResolver, FlowControl, MapContents, ServiceResolution } from '../native.js';
 import { PROTOCOL_NAMES, PROTOCOL_NUMBERS, FLOW_KEY_SIZE, OVERFLOW_RECORD_SIZE, copyPairKey, type Protocol } from '../bpf/records.js';
 import { parseIP } from '../bpf/ip.js';
 import { PAIR_KEY_SIZE, PairTable, type PairView } from './pair-table.js';
@@ -46,7 +46,7 @@ const LOSS_FULL_KEY = Buffer.alloc(PAIR_KEY_SIZE);
 LOSS_FULL_KEY[4] = 1;
 
 /** The maps a ledger reads and writes: a subset of the addon's BpfObject (tests use a fake). */
-export type LedgerMaps = Pick<BpfObject, 'readMap' | 'readPairs' | 'updateMap' | 'deleteKeys' | 'control' | 'setControl' | 'waitForPrograms' | 'ringPeek' | 'ringAdvance'>;
+export type LedgerMaps = Pick<BpfObject, 'readMap' | 'readPairs' | 'updateMap' | 'deleteKeys' | 'control' | 'setControl' | 'waitForPrograms' | 'ringPeek' | 'ringAdvance' | 'resolveRecords'>;
 
 export interface LedgerOptions {
   /** Pairs idle this long are expired (EBPF_PAIR_TTL). */
@@ -78,6 +78,8 @@ export interface TxnResult {
   expired: number;
   /** Slot transactions of this process: the pairs with traffic in the interval that ended. */
   activePairs?: number;
+  /** What service resolution found; absent when the transaction had nothing to resolve. */
+  service?: ServiceResolution;
 }
 
 export interface LoadResult {
@@ -152,6 +154,8 @@ export class Ledger {
   private readonly table = new PairTable();
   private readonly now: () => number;
   private maps: LedgerMaps | undefined;
+  /** Resolves Service addresses to backends (EBPF_SERVICE_RESOLUTION=conntrack). */
+  private resolver: ConntrackResolver | undefined;
   /** pair_totals' max_entries: the traffic pairs plus the reserved loss entry. */
   private maxPairs = 0;
   private queue: Promise<unknown> = Promise.resolve();
@@ -204,9 +208,10 @@ export class Ledger {
    * totals (what earlier processes exported) into the table. Reopening (a
    * reload) starts over from the pins.
    */
-  async open(maps: LedgerMaps, maxPairs: number): Promise<LoadResult> {
+  async open(maps: LedgerMaps, maxPairs: number, resolver?: ConntrackResolver): Promise<LoadResult> {
     if (!Number.isInteger(maxPairs) || maxPairs < 2) throw new Error(`ledger: maxPairs ${maxPairs}: at least 2 (one entry is the loss entry)`);
     this.maps = maps;
+    this.resolver = resolver;
     this.maxPairs = maxPairs;
     this.table.clear();
     this.ringConnections = new Map();
@@ -311,16 +316,23 @@ export class Ledger {
     let drainedFlows = 0;
     let overflow: Buffer = Buffer.alloc(0);
     let idleKeys: Buffer = Buffer.alloc(0);
+    let service: ServiceResolution | undefined;
     const idle = SLOT_MAPS[ctl.activeSlot ^ 1]!;
     const slot = ctl.txnKind === TXN_SLOT;
+    // The epoch keys the resolution log: a transaction finished after a crash
+    // folds each connection under the pair the first attempt chose.
+    const resolve = { epoch: ctl.txnEpoch, resolver: this.resolver };
     if (slot) {
       // Folded per pair in the addon, off the JS thread.
-      const read = await maps.readPairs(idle);
+      const read = await maps.readPairs(idle, resolve);
       drainedFlows = read.count;
       idleKeys = read.keys;
       records = read.pairs;
+      service = read.service;
     } else {
-      overflow = maps.ringPeek(ctl.txnRingEnd).records;
+      const resolved = await maps.resolveRecords(maps.ringPeek(ctl.txnRingEnd).records, resolve);
+      overflow = resolved.records;
+      service = resolved.service;
       records = foldOverflow(overflow);
     }
     const r = await this.apply(records, Number(ctl.txnEpoch), slot);
@@ -333,7 +345,7 @@ export class Ledger {
     this.noteActivity(r.rows, records, overflow, slot && current);
     return {
       kind: slot ? 'slot' : 'ring', records, rows: r.rows, drainedFlows, overflowRecords: overflow.length / OVERFLOW_RECORD_SIZE,
-      lostPairs: r.lostPairs, lost: r.lost, expired: r.expired,
+      lostPairs: r.lostPairs, lost: r.lost, expired: r.expired, service,
     };
   }
 

@@ -158,6 +158,12 @@ export const SETTINGS = {
     default: true, description: 'Export kubeadapt_active_connections (distinct 5-tuples per IP pair and interval)',
     accepted: 'true or false', parse: bool, format: (v: boolean) => String(v),
   },
+  serviceResolution: {
+    env: 'EBPF_SERVICE_RESOLUTION', flag: '--service-resolution', chartValue: 'config.serviceResolution',
+    default: 'conntrack' as 'conntrack' | 'off',
+    description: 'conntrack: count a pod\'s traffic to a Service (ClusterIP, NodePort) under the backend pod that received it, from the node\'s conntrack at each drain; off: under the Service address the pod sent to',
+    accepted: 'one of conntrack, off', parse: oneOf('conntrack', 'off'), format: str,
+  },
   pinPath: {
     env: 'EBPF_BPF_PIN_PATH', flag: '--bpf-pin-path', chartValue: 'config.pinPath',
     default: '/sys/fs/bpf/kubeadapt', description: 'bpffs directory where the agent pins its maps',

@@ -66,6 +66,13 @@ export const METRICS = {
     labels: ['map'],
     group: 'internal',
   },
+  unresolvedServiceFlows: {
+    name: 'kubeadapt_unresolved_service_flows_total',
+    type: 'counter',
+    help: 'Connections to a Service address exported under that address because their backend was unknown (reason: entry_gone, events_lost, conntrack_unavailable)',
+    labels: ['reason'],
+    group: 'internal',
+  },
   overflowFlows: {
     name: 'kubeadapt_overflow_flows_total',
     type: 'counter',

@@ -173,6 +173,9 @@ function healthRow(): RowSpec {
       timeseries('Ignored packets/s by reason', 'Packets the TC programs saw but did not count as TCP/UDP traffic; truncated means lost counts.', 'pps', [
         { expr: `sum by (reason) (${rate(METRICS.ignoredPackets, SCOPE, WINDOW)})`, legend: '{{reason}}' },
       ], 8),
+      timeseries('Unresolved Service connections/s by reason', 'Connections to a Service exported under the Service address because their backend was unknown (docs/runbook.md, "Series under a Service address"); 0 when every Service byte is under its backend.', 'ops', [
+        { expr: `sum by (reason) (${rate(METRICS.unresolvedServiceFlows, SCOPE, WINDOW)})`, legend: '{{reason}}' },
+      ], 8),
       timeseries('Collection duration quantiles', 'How long one drain of the flow maps takes (all agents); it must stay well below the collection interval.', 's', [
         quantile(0.5), quantile(0.9), quantile(0.99),
       ], 8),

@@ -32,6 +32,7 @@ const SETTING_SCHEMA: Record<SettingKey, JsonSchema> = {
   logFormat: { type: 'string', enum: ['json', 'console'] },
   netnsFilterMode: { type: 'string', enum: ['default', 'disabled'] },
   connectionTracking: { type: 'boolean' },
+  serviceResolution: { type: 'string', enum: ['conntrack', 'off'] },
   // Narrower than the agent: the pod mounts only the host's bpffs, so pins must live under it.
   pinPath: { type: 'string', pattern: `^${BPFFS_PATH}(/${SEGMENT})+/?$`, maxLength: MAX_PATH_LENGTH },
   maxFlows: { type: 'integer', minimum: 16, maximum: 16777216 },

@@ -15,6 +15,8 @@ export interface SendPlan {
   /** Extra UDP connections, one datagram of udpSize each. */
   udpFlows?: number;
   tcpBytes?: number;
+  /** Destination port (default: the sinks' 5201); a Service's port goes through its DNAT. */
+  port?: number;
 }
 
 export class Sinks {
@@ -33,7 +35,7 @@ export class Sinks {
 }
 
 function sendArgs(to: string, plan: SendPlan): string[] {
-  return [SCRIPT, 'send', `--to=${to}`, `--udp-count=${plan.udpCount ?? 0}`, `--udp-size=${plan.udpSize ?? 100}`, `--tcp-bytes=${plan.tcpBytes ?? 0}`, `--udp-flows=${plan.udpFlows ?? 0}`, ...(plan.from ? [`--from=${plan.from}`] : [])];
+  return [SCRIPT, 'send', `--to=${to}`, `--udp-count=${plan.udpCount ?? 0}`, `--udp-size=${plan.udpSize ?? 100}`, `--tcp-bytes=${plan.tcpBytes ?? 0}`, `--udp-flows=${plan.udpFlows ?? 0}`, ...(plan.port ? [`--port=${plan.port}`] : []), ...(plan.from ? [`--from=${plan.from}`] : [])];
 }
 
 export async function send(from: Pod, to: string, plan: SendPlan): Promise<void> {
