@@ -26,8 +26,12 @@ if (mode === 'serve') {
   const tcpBytes = Number(opts['tcp-bytes'] ?? 0);
   const family = to.includes(':') ? 'udp6' : 'udp4';
   const udp = createSocket(family);
+  // --source-port-base=P: the main UDP socket on P, the extra flows on P+1.., TCP on the port
+  // after them; without it the kernel picks (and may reuse a recent port: a 5-tuple seen twice).
+  const base = opts['source-port-base'] === undefined ? undefined : Number(opts['source-port-base']);
+  const sourcePort = (i) => (base === undefined ? 0 : base + i);
   // --from: the source address (a node sending to its own pods from its node IP).
-  if (opts.from) await new Promise((resolve) => udp.bind({ address: opts.from, port: 0 }, resolve));
+  if (opts.from || base !== undefined) await new Promise((resolve) => udp.bind({ ...(opts.from ? { address: opts.from } : {}), port: sourcePort(0) }, resolve));
   const payload = Buffer.alloc(udpSize, 0x61);
   for (let i = 0; i < udpCount; i++) {
     await new Promise((resolve, reject) => udp.send(payload, port, to, (err) => (err ? reject(err) : resolve())));
@@ -36,12 +40,14 @@ if (mode === 'serve') {
   // --udp-flows=N: N more UDP connections (each its own source port), one datagram each.
   for (let f = 0; f < Number(opts['udp-flows'] ?? 0); f++) {
     const s = createSocket(family);
+    if (base !== undefined) await new Promise((resolve) => s.bind({ port: sourcePort(1 + f) }, resolve));
     await new Promise((resolve, reject) => s.send(payload, port, to, (err) => (err ? reject(err) : resolve())));
     await new Promise((resolve) => s.close(resolve));
   }
   if (tcpBytes > 0) {
     await new Promise((resolve, reject) => {
-      const s = connect({ host: to, port, ...(opts.from ? { localAddress: opts.from } : {}) }, () => {
+      const localPort = base === undefined ? {} : { localPort: sourcePort(1 + Number(opts['udp-flows'] ?? 0)) };
+      const s = connect({ host: to, port, ...(opts.from ? { localAddress: opts.from } : {}), ...localPort }, () => {
         const chunk = Buffer.alloc(Math.min(tcpBytes, 65536), 0x62);
         let left = tcpBytes;
         const write = () => {

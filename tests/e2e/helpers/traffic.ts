@@ -17,6 +17,8 @@ export interface SendPlan {
   tcpBytes?: number;
   /** Destination port (default: the sinks' 5201); a Service's port goes through its DNAT. */
   port?: number;
+  /** Source ports from here on (UDP socket, extra UDP flows, then TCP) instead of the kernel's pick. */
+  sourcePortBase?: number;
 }
 
 export class Sinks {
@@ -35,7 +37,7 @@ export class Sinks {
 }
 
 function sendArgs(to: string, plan: SendPlan): string[] {
-  return [SCRIPT, 'send', `--to=${to}`, `--udp-count=${plan.udpCount ?? 0}`, `--udp-size=${plan.udpSize ?? 100}`, `--tcp-bytes=${plan.tcpBytes ?? 0}`, `--udp-flows=${plan.udpFlows ?? 0}`, ...(plan.port ? [`--port=${plan.port}`] : []), ...(plan.from ? [`--from=${plan.from}`] : [])];
+  return [SCRIPT, 'send', `--to=${to}`, `--udp-count=${plan.udpCount ?? 0}`, `--udp-size=${plan.udpSize ?? 100}`, `--tcp-bytes=${plan.tcpBytes ?? 0}`, `--udp-flows=${plan.udpFlows ?? 0}`, ...(plan.port ? [`--port=${plan.port}`] : []), ...(plan.from ? [`--from=${plan.from}`] : []), ...(plan.sourcePortBase ? [`--source-port-base=${plan.sourcePortBase}`] : [])];
 }
 
 export async function send(from: Pod, to: string, plan: SendPlan): Promise<void> {

@@ -34,8 +34,11 @@ async function run(t: import('ava').ExecutionContext, index: number, env: Record
   while (Date.now() < until) {
     const from = clients[k % 2]!;
     const to = k % 3 === 2 ? svc.ipv6 : svc.ipv4;
-    // DNS-like: one-datagram UDP exchanges, and a short TCP connection.
-    await send(from, to, { port: 53, udpCount: 1, udpSize: 80 + (k % 50), udpFlows: 3, tcpBytes: 2_000 + k });
+    // DNS-like: one-datagram UDP exchanges, and a short TCP connection. Source ports
+    // never repeat: with the entry deleted at once, a reused 5-tuple would be a new
+    // connection that may go to the other backend, and one flow entry cannot hold
+    // two backends (docs/counting.md: with conntrack's timeouts a 5-tuple keeps its backend).
+    await send(from, to, { port: 53, udpCount: 1, udpSize: 80 + (k % 50), udpFlows: 3, tcpBytes: 2_000 + k, sourcePortBase: 20_000 + 5 * k });
     connections += 5;
     // Their entries go before any drain sees them.
     await deleteConntrack(node.netns, to);
