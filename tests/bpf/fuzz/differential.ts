@@ -18,6 +18,13 @@ import { REASONS, reference, type Gso, type Outcome, type Reason } from './refer
 
 const TC_ACT_UNSPEC = -1;
 const RECORD = 72; // flow_key + flow_stats
+const MAX_OPEN_BATCHES = 8;
+
+interface CountedBatch {
+  cases: Case[];
+  /** flow key (latin1) -> [bytes, packets] the reference expects. */
+  expected: Map<string, [number, number]>;
+}
 
 export interface Disagreement {
   category: Category;
@@ -72,8 +79,8 @@ export class Differential {
   readonly disagreements: Disagreement[] = [];
   frames = 0;
   private readonly ignoredBatches = new Map<Reason, Case[]>();
-  private countedBatch: { c: Case; key: string; bytes: number; packets: number }[] = [];
-  private countedKeys = new Set<string>();
+  /** Open batches of counted frames, each with distinct keys: a frame goes to the first that lacks its key. */
+  private countedBatches: CountedBatch[] = [];
   private stats: number[];
 
   constructor(private readonly bpf: TestingBpfObject, private readonly batchSize = 512) {
@@ -110,15 +117,24 @@ export class Differential {
       return;
     }
     const key = e.key.toString('latin1');
-    if (this.countedKeys.has(key)) await this.flushCounted();
-    this.countedKeys.add(key);
-    this.countedBatch.push({ c, key, bytes: e.bytes, packets: e.packets });
-    if (this.countedBatch.length >= this.batchSize) await this.flushCounted();
+    let b = this.countedBatches.find((x) => !x.expected.has(key));
+    if (!b) {
+      // Frames of few flows (fragments share port 0): more open batches, not smaller ones.
+      if (this.countedBatches.length >= MAX_OPEN_BATCHES) await this.flushCounted(this.countedBatches.shift()!);
+      b = { cases: [], expected: new Map() };
+      this.countedBatches.push(b);
+    }
+    b.cases.push(c);
+    b.expected.set(key, [e.bytes, e.packets]);
+    if (b.cases.length >= this.batchSize) {
+      this.countedBatches.splice(this.countedBatches.indexOf(b), 1);
+      await this.flushCounted(b);
+    }
   }
 
   async flush(): Promise<void> {
     for (const reason of [...this.ignoredBatches.keys()]) await this.flushIgnored(reason);
-    await this.flushCounted();
+    for (const b of this.countedBatches.splice(0)) await this.flushCounted(b);
   }
 
   /** Runs one frame; a refusal or a verdict other than TC_ACT_UNSPEC is the observation. */
@@ -170,26 +186,17 @@ export class Differential {
     if (!ok) await this.bisect(cases);
   }
 
-  private async flushCounted(): Promise<void> {
-    const batch = this.countedBatch;
-    if (batch.length === 0) return;
-    this.countedBatch = [];
-    this.countedKeys = new Set();
-    const clean = this.runBatch(batch.map((b) => b.c));
+  private async flushCounted(b: CountedBatch): Promise<void> {
+    if (b.cases.length === 0) return;
+    const clean = this.runBatch(b.cases);
     const delta = this.statDelta();
     const flows = await this.takeFlows();
-    let ok = clean && delta.every((v) => v === 0) && flows.length === batch.length * RECORD;
-    if (ok) {
-      const got = new Map<string, [number, number]>();
-      for (let at = 0; at < flows.length; at += RECORD) {
-        got.set(flows.toString('latin1', at, at + 40), [Number(flows.readBigUInt64LE(at + 40)), Number(flows.readBigUInt64LE(at + 48))]);
-      }
-      ok = batch.every((b) => {
-        const g = got.get(b.key);
-        return g !== undefined && g[0] === b.bytes && g[1] === b.packets;
-      });
+    let ok = clean && delta.every((v) => v === 0) && flows.length === b.cases.length * RECORD;
+    for (let at = 0; ok && at < flows.length; at += RECORD) {
+      const want = b.expected.get(flows.toString('latin1', at, at + 40));
+      ok = want !== undefined && want[0] === Number(flows.readBigUInt64LE(at + 40)) && want[1] === Number(flows.readBigUInt64LE(at + 48));
     }
-    if (!ok) await this.bisect(batch.map((b) => b.c));
+    if (!ok) await this.bisect(b.cases);
   }
 
   /** Frame by frame: the maps and counters are read after each one. */

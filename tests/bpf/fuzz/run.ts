@@ -1,7 +1,7 @@
 // One fuzz run: every category in turn from one seed, until a case count or a
 // deadline, with the figures a run reports.
 import type { TestingBpfObject } from '../../helpers/testing-addon.js';
-import { CATEGORIES, Rng, generate, type Category } from './generate.js';
+import { CATEGORIES, EVERY, Rng, generate, type Category } from './generate.js';
 import { Differential, type CategoryCounts } from './differential.js';
 
 export interface RunOptions {
@@ -30,6 +30,7 @@ export async function fuzz(bpf: TestingBpfObject, o: RunOptions): Promise<RunRes
   for (let round = 0; round < rounds; round++) {
     if (o.deadline !== undefined && (round & 63) === 0 && Date.now() >= o.deadline) break;
     for (const category of categories) {
+      if (round % (EVERY[category] ?? 1) !== 0) continue;
       for (const c of generate(category, rng)) await diff.add(c);
     }
   }
