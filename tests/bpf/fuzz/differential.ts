@@ -2,8 +2,10 @@
 // every one with the reference parser.
 //
 // Speed: a test run is a few µs in the kernel; reading the maps after each frame
-// would cost far more. Frames are grouped by the reference's outcome and run in
-// batches: a batch of frames the reference ignores for one reason must move that
+// would cost far more, and so would one addon call per frame. Frames are grouped
+// by the reference's outcome and run in batches, one testRunBatch call each: a
+// batch the kernel must refuse must fail every frame with EINVAL and move
+// nothing; a batch of frames the reference ignores for one reason must move that
 // reason's counter by exactly the batch size, nothing else, and leave the flow
 // map empty; a batch of counted frames (distinct flow keys, so no two frames
 // share an entry) must leave exactly the expected entries with exactly the
@@ -11,12 +13,15 @@
 // frame in exactly one place, a batch that matches means every frame matched
 // (short of two frames trading keys with equal counts). A batch that does not
 // match is re-run frame by frame to name the frames that disagree.
+import { constants } from 'node:os';
 import { AGENT_STATS } from '../../../agent/src/bpf/stats.js';
 import type { TestingBpfObject } from '../../helpers/testing-addon.js';
 import { type Case, type Category } from './generate.js';
 import { REASONS, reference, type Gso, type Outcome, type Reason } from './reference.js';
 
 const TC_ACT_UNSPEC = -1;
+const EINVAL = constants.errno.EINVAL;
+const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
 const RECORD = 72; // flow_key + flow_stats
 const MAX_OPEN_BATCHES = 8;
 
@@ -81,6 +86,7 @@ export class Differential {
   private readonly ignoredBatches = new Map<Reason, Case[]>();
   /** Open batches of counted frames, each with distinct keys: a frame goes to the first that lacks its key. */
   private countedBatches: CountedBatch[] = [];
+  private refusedBatch: Case[] = [];
   private stats: number[];
 
   constructor(private readonly bpf: TestingBpfObject, private readonly batchSize = 512) {
@@ -105,8 +111,8 @@ export class Differential {
     this.tally(c, e);
     this.frames++;
     if (e.kind === 'refused') {
-      const o = this.runOne(c);
-      if (!agrees(e, o)) this.record(c, e, o);
+      this.refusedBatch.push(c);
+      if (this.refusedBatch.length >= this.batchSize) await this.flushRefused();
       return;
     }
     if (e.kind === 'ignored') {
@@ -133,6 +139,7 @@ export class Differential {
   }
 
   async flush(): Promise<void> {
+    await this.flushRefused();
     for (const reason of [...this.ignoredBatches.keys()]) await this.flushIgnored(reason);
     for (const b of this.countedBatches.splice(0)) await this.flushCounted(b);
   }
@@ -147,16 +154,34 @@ export class Differential {
     }
   }
 
-  /** Runs every frame of a batch; false when one was refused or got another verdict (recorded). */
-  private runBatch(cases: Case[]): boolean {
+  /**
+   * Runs every frame of a batch in one addon call; false when a frame was
+   * refused (or, in a refused batch, was not) or got another verdict (recorded).
+   */
+  private runBatch(cases: Case[], refused = false): boolean {
+    const ends = new Uint32Array(cases.length);
+    const gsoSize = new Uint32Array(cases.length);
+    const gsoSegs = new Uint32Array(cases.length);
+    let end = 0;
+    cases.forEach((c, i) => {
+      ends[i] = end += c.frame.length;
+      gsoSize[i] = c.gso.size;
+      gsoSegs[i] = c.gso.segs;
+    });
+    const frames = Buffer.concat(cases.map((c) => c.frame), end);
+    const { retvals, errnos } = this.bpf.testRunBatch({ program: 'tc_pod_egress', frames, ends, gsoSize, gsoSegs });
     let clean = true;
-    for (const c of cases) {
-      const o = this.runOne(c);
-      if (o.kind !== 'other') {
+    cases.forEach((c, i) => {
+      const errno = errnos[i]!;
+      let o: Observed | undefined;
+      if (errno !== 0) o = refused && errno === EINVAL ? undefined : { kind: 'refused', code: ERRNO_NAMES.get(errno) ?? `errno ${errno}` };
+      else if (refused) o = { kind: 'other', what: 'ran (the kernel took the frame)' };
+      else if (retvals[i] !== TC_ACT_UNSPEC) o = { kind: 'verdict', retval: retvals[i]! };
+      if (o) {
         this.record(c, reference(c.frame, c.gso), o);
         clean = false;
       }
-    }
+    });
     return clean;
   }
 
@@ -173,6 +198,17 @@ export class Differential {
     this.bpf.setControl({ ...ctl, activeSlot: ctl.activeSlot ^ 1 });
     const { records } = await this.bpf.drain({ flip: false });
     return records;
+  }
+
+  /** Frames the kernel must refuse: each with EINVAL, and no counter or flow moved. */
+  private async flushRefused(): Promise<void> {
+    const cases = this.refusedBatch;
+    if (cases.length === 0) return;
+    this.refusedBatch = [];
+    this.runBatch(cases, true);
+    const delta = this.statDelta();
+    const flows = await this.takeFlows();
+    if (flows.length !== 0 || delta.some((v) => v !== 0)) await this.bisect(cases);
   }
 
   private async flushIgnored(reason: Reason): Promise<void> {
