@@ -246,9 +246,11 @@ static __always_inline void count_packet(struct __sk_buff *skb, const bool host)
 	__u64 bytes = p.l3_len;
 	__u64 packets = 1;
 	if (skb->gso_segs > 1) {
-		/* Every segment repeats the L3+L4 headers. */
+		/* Every segment repeats the L3+L4 headers. The packet is the
+		 * l3_len its IP header declares (the skb's for BIG TCP), not
+		 * trailing bytes behind it. */
 		packets = skb->gso_segs;
-		bytes = (skb->len - p.l3_offset) + (packets - 1) * p.header_len;
+		bytes = p.l3_len + (packets - 1) * p.header_len;
 	}
 
 	__u32 zero = 0;

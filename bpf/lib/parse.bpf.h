@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Header parsing for the TC programs: Ethernet (one 802.1Q/802.1ad tag),
- * IPv4 with options, IPv6 with a bounded walk of extension headers, TCP, UDP.
- * Every header is bounds-checked against data_end before it is read.
+ * Header parsing for the TC programs: Ethernet (up to two 802.1Q/802.1ad
+ * tags: a QinQ stack), IPv4 with options, IPv6 with a bounded walk of
+ * extension headers, TCP, UDP. Every header is bounds-checked against data_end
+ * before it is read, and must end inside the packet its IP header declares,
+ * which must itself fit in the skb: a length field cannot make a short packet
+ * count as a long one. tests/bpf/fuzz compares this file with a reference
+ * parser written from the RFCs, on millions of generated frames.
  */
 #ifndef KUBEADAPT_PARSE_BPF_H
 #define KUBEADAPT_PARSE_BPF_H
@@ -24,6 +28,8 @@
 #define IPV6_MAX_EXT_HEADERS 6
 /* Bounds the variable header offset so the verifier can prove every access. */
 #define MAX_L4_OFFSET 512
+/* 802.1ad S-tag + 802.1Q C-tag; a frame with more is not walked (non_ip). */
+#define MAX_VLAN_TAGS 2
 
 #define PARSE_OK (-1)
 /* A header ran past the linear data: worth pulling more into it and retrying. */
@@ -74,9 +80,13 @@ static __always_inline int parse_l4(void *data, void *data_end, __u32 l4_offset,
 	struct udphdr *udp = l4;
 	if ((void *)(udp + 1) > data_end)
 		return PARSE_NEED_MORE;
+	/* Bytes behind the IP packet's end (padding) are no UDP header. */
+	__u32 headers = l4_offset - p->l3_offset + sizeof(*udp);
+	if (headers > p->l3_len)
+		return STAT_IGNORED_TRUNCATED;
 	p->key.src_port = udp->source;
 	p->key.dst_port = udp->dest;
-	p->header_len = l4_offset - p->l3_offset + sizeof(*udp);
+	p->header_len = headers;
 	return PARSE_OK;
 }
 
@@ -86,6 +96,9 @@ static __always_inline int parse_ipv4(void *data, void *data_end, __u32 skb_len,
 	struct iphdr *ip = data + p->l3_offset;
 	if ((void *)(ip + 1) > data_end)
 		return PARSE_NEED_MORE;
+	/* The ethertype says IPv4, the header does not: not an IP packet. */
+	if (ip->version != 4)
+		return STAT_IGNORED_NON_IP;
 	__u32 ihl = ip->ihl * 4;
 	__u32 tot_len = bpf_ntohs(ip->tot_len);
 	/* tot_len 0 on a GSO packet is IPv4 BIG TCP (more than 64 KiB, 6.3+):
@@ -93,7 +106,10 @@ static __always_inline int parse_ipv4(void *data, void *data_end, __u32 skb_len,
 	 * length is a lie, caught below. */
 	if (tot_len == 0 && gso)
 		tot_len = skb_len - p->l3_offset;
-	if (ihl < sizeof(*ip) || tot_len < ihl)
+	/* A total length past the skb's end is a packet shorter than it
+	 * claims: counting tot_len would let a 34-byte frame (a pod with
+	 * CAP_NET_RAW) count as 64 KiB. */
+	if (ihl < sizeof(*ip) || tot_len < ihl || tot_len > skb_len - p->l3_offset)
 		return STAT_IGNORED_TRUNCATED;
 	p->key.protocol = ip->protocol; /* also read for other L4: tunnels */
 	if (ip->protocol != IPPROTO_TCP && ip->protocol != IPPROTO_UDP)
@@ -112,19 +128,26 @@ static __always_inline int parse_ipv4(void *data, void *data_end, __u32 skb_len,
 	return parse_l4(data, data_end, p->l3_offset + ihl, p);
 }
 
-static __always_inline int parse_ipv6(void *data, void *data_end, __u32 skb_len,
+static __always_inline int parse_ipv6(void *data, void *data_end, __u32 skb_len, bool gso,
 				      struct parsed_packet *p)
 {
 	struct ipv6hdr *ip6 = data + p->l3_offset;
 	if ((void *)(ip6 + 1) > data_end)
 		return PARSE_NEED_MORE;
+	if (ip6->version != 6)
+		return STAT_IGNORED_NON_IP;
 
 	p->key.family = FLOW_FAMILY_IPV6;
 	__builtin_memcpy(p->key.src_addr, &ip6->saddr, 16);
 	__builtin_memcpy(p->key.dst_addr, &ip6->daddr, 16);
 	__u32 payload_len = bpf_ntohs(ip6->payload_len);
-	/* payload_len 0 is a jumbogram / BIG TCP packet: the skb knows its size. */
-	p->l3_len = payload_len ? payload_len + sizeof(*ip6) : skb_len - p->l3_offset;
+	/* payload_len 0 on a GSO packet is a jumbogram / BIG TCP packet: the
+	 * skb knows its size. Elsewhere (no link here carries 64 KiB) it means
+	 * no payload, as it says. */
+	p->l3_len = payload_len || !gso ? payload_len + sizeof(*ip6) : skb_len - p->l3_offset;
+	if (p->l3_len > skb_len - p->l3_offset)
+		return STAT_IGNORED_TRUNCATED;
+	__u32 end = p->l3_offset + p->l3_len;
 
 	__u8 nexthdr = ip6->nexthdr;
 	__u32 offset = p->l3_offset + sizeof(*ip6);
@@ -149,12 +172,21 @@ static __always_inline int parse_ipv6(void *data, void *data_end, __u32 skb_len,
 		} else {
 			offset += (ext->hdrlen + 1) * 8;
 		}
+		/* An extension header ending past the packet is cut off. */
+		if (offset > end)
+			return STAT_IGNORED_TRUNCATED;
 		nexthdr = ext->nexthdr;
+		/* A non-first fragment carries the middle of the fragmentable
+		 * part, not its headers (RFC 8200 4.5): nothing after the
+		 * fragment header is a header, whatever its bytes say. */
+		if (later_fragment)
+			break;
 	}
 	if (nexthdr != IPPROTO_TCP && nexthdr != IPPROTO_UDP) {
-		if (nexthdr == IPPROTO_HOPOPTS || nexthdr == IPPROTO_ROUTING ||
-		    nexthdr == IPPROTO_DSTOPTS || nexthdr == IPPROTO_FRAGMENT ||
-		    nexthdr == IPPROTO_AH)
+		if (!later_fragment &&
+		    (nexthdr == IPPROTO_HOPOPTS || nexthdr == IPPROTO_ROUTING ||
+		     nexthdr == IPPROTO_DSTOPTS || nexthdr == IPPROTO_FRAGMENT ||
+		     nexthdr == IPPROTO_AH))
 			return STAT_IGNORED_EXT_LIMIT;
 		p->key.protocol = nexthdr; /* read for other L4 too: tunnels */
 		return STAT_IGNORED_OTHER_L4;
@@ -176,8 +208,11 @@ static __always_inline int parse_packet(void *data, void *data_end, __u32 skb_le
 		return PARSE_NEED_MORE;
 	__be16 proto = eth->h_proto;
 	p->l3_offset = sizeof(*eth);
-	if (proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD)) {
-		struct vlan_tag *tag = data + sizeof(*eth);
+#pragma unroll
+	for (int i = 0; i < MAX_VLAN_TAGS; i++) {
+		if (proto != bpf_htons(ETH_P_8021Q) && proto != bpf_htons(ETH_P_8021AD))
+			break;
+		struct vlan_tag *tag = data + p->l3_offset;
 		if ((void *)(tag + 1) > data_end)
 			return PARSE_NEED_MORE;
 		proto = tag->encapsulated_proto;
@@ -186,7 +221,7 @@ static __always_inline int parse_packet(void *data, void *data_end, __u32 skb_le
 	if (proto == bpf_htons(ETH_P_IP))
 		return parse_ipv4(data, data_end, skb_len, gso, p);
 	if (proto == bpf_htons(ETH_P_IPV6))
-		return parse_ipv6(data, data_end, skb_len, p);
+		return parse_ipv6(data, data_end, skb_len, gso, p);
 	return STAT_IGNORED_NON_IP;
 }
 

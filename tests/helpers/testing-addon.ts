@@ -32,6 +32,13 @@ export interface TestingBpfObject extends BpfObject {
   /** flow_record (64 B) per overflow delta: peek everything and release it. */
   consumeOverflow(): Buffer;
   testRun(options: TestRunOptions): { retval: number; durationNs: number };
+  /**
+   * Many frames in one call: frame i is frames[ends[i-1]..ends[i]) (ends
+   * ascending, within frames), its ctx gsoSize[i]/gsoSegs[i] (all three arrays
+   * the same length). errnos[i] is 0 when frame i ran, else why the kernel
+   * refused it (retvals[i] then 0).
+   */
+  testRunBatch(options: { program: string; frames: Buffer; ends: Uint32Array; gsoSize: Uint32Array; gsoSegs: Uint32Array }): { retvals: Int32Array; errnos: Int32Array };
 }
 
 /** Benchmark-only exports (agent/native/src/bench.cc), used by bench/. */

@@ -1,5 +1,5 @@
 // The production addon holds production code only: test- and bench-only entry
-// points (drain, testRun, consumeOverflow, attachTcxPinned, bench*, raw-fd
+// points (drain, testRun, testRunBatch, consumeOverflow, attachTcxPinned, bench*, raw-fd
 // helpers) are in kubeadapt_testing.node, which the image does not ship
 // (tests/image/build-app.test.ts).
 import test from 'ava';
@@ -17,7 +17,7 @@ const AGENT_METHODS = [
 const TESTING_EXPORTS = [
   'attachTcxPinned', 'benchCloseObjects', 'benchDrainFloor', 'benchFdById', 'benchFillConntrack', 'benchFillFlows', 'benchLoadObject', 'benchObjGet', 'benchTestRun',
 ];
-const TESTING_METHODS = ['consumeOverflow', 'drain', 'testRun'];
+const TESTING_METHODS = ['consumeOverflow', 'drain', 'testRun', 'testRunBatch'];
 
 const methods = (ctor: { prototype: object }) => Object.getOwnPropertyNames(ctor.prototype).filter((n) => n !== 'constructor').sort();
 

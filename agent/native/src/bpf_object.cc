@@ -84,6 +84,7 @@ Napi::Object BpfObject::Init(Napi::Env env, Napi::Object exports) {
       InstanceMethod("drain", &BpfObject::Drain),
       InstanceMethod("consumeOverflow", &BpfObject::ConsumeOverflow),
       InstanceMethod("testRun", &BpfObject::TestRun),
+      InstanceMethod("testRunBatch", &BpfObject::TestRunBatch),
 #endif
   });
   exports.Set("BpfObject", ctor);

@@ -38,6 +38,7 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
   Napi::Value ConsumeOverflow(const Napi::CallbackInfo& info);
   // test_run.cc
   Napi::Value TestRun(const Napi::CallbackInfo& info);
+  Napi::Value TestRunBatch(const Napi::CallbackInfo& info);
 #endif
   // maps.cc
   Napi::Value ReadMap(const Napi::CallbackInfo& info);

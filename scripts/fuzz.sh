@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# `npm run fuzz -- --seed N --duration 5m`: the long differential run of the
+# packet parser (tests/bpf/fuzz) on the system's tools and setup's Node 24
+# (npm's PATH would put node_modules/.bin first).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/system-path.sh
+run_as_root "$0" "$@"
+PATH=$(system_path "$PWD")
+export PATH
+exec node_modules/.bin/tsx tests/bpf/fuzz/cli.ts "$@"
