@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { stringify } from 'yaml';
 import { METRIC_LIST, type MetricDefinition } from '../agent/src/metrics/definitions.js';
-import { SETTINGS } from '../agent/src/config/settings.js';
+import { SETTINGS, type Setting } from '../agent/src/config/settings.js';
 import { buildDashboard, dashboardQueries } from '../cdk8s/src/observability/dashboard.js';
 import { buildAlertRules } from '../cdk8s/src/observability/rules.js';
 
@@ -85,7 +85,7 @@ export function metricsMarkdown(): string {
 }
 
 export function configurationMarkdown(): string {
-  const rows = Object.values(SETTINGS).map((s) => {
+  const rows = (Object.values(SETTINGS) as unknown as Setting<unknown>[]).map((s) => {
     const def = (s.format as (v: unknown) => string)(s.default);
     return `| ${code(s.env)} | ${code(s.flag)} | ${s.chartValue ? code(s.chartValue) : '(not in the chart)'} | ${code(def)} | ${cell(s.accepted)} | ${cell(s.description)} |`;
   });

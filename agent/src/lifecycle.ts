@@ -17,6 +17,9 @@ import { resolvePodCgroup } from './interfaces/cgroup.js';
 import { QdiscRegistry } from './interfaces/qdiscs.js';
 import { daemonSetFromEnv, daemonSetGone } from './kubernetes/daemonset.js';
 import { logPreflight } from './preflight/startup.js';
+import { Attribution } from './cost/attribution.js';
+import { Destinations } from './cost/destinations.js';
+import type { KubernetesEnrichment } from './kubernetes/informers.js';
 
 export const BPF_FS_MAGIC = 0xcafe4a11;
 const PROGRAMS = ['tc_pod_egress', 'tc_host_egress'];
@@ -33,7 +36,10 @@ export function resolveAttachMode(mode: Config['attachMode']): AttachMode {
 }
 
 export class Agent {
-  readonly metrics: AgentMetrics = createMetrics();
+  readonly metrics: AgentMetrics;
+  private enrichment: KubernetesEnrichment | undefined;
+  private attribution: Attribution | undefined;
+  private readonly destinations: Destinations;
   private readonly server: MetricsServer;
   /** Loaded only when enabled: node:inspector and node:v8 cost RSS an idle agent does not need. */
   private profiling: ProfilingServer | undefined;
@@ -52,6 +58,9 @@ export class Agent {
     private readonly log: Logger,
     private readonly objectPath = DEFAULT_OBJECT_PATH,
   ) {
+    this.metrics = createMetrics({ pairMetrics: config.pairMetrics === 'on', workloadMetrics: config.kubernetes === 'on' });
+    // A bad destinations file stops the agent here, naming the file and the entry.
+    this.destinations = config.destinationsFile ? Destinations.load(config.destinationsFile) : new Destinations();
     this.server = new MetricsServer(
       this.metrics.registry,
       { live: () => !this.stopped, ready: () => this.ready() },
@@ -79,8 +88,37 @@ export class Agent {
       this.log.info('serving profiles', { address, port, paths: ['/debug/cpu-profile?seconds=10', '/debug/heap-snapshot'] });
     }
     await logPreflight(this.config, this.log);
+    if (this.config.kubernetes === 'on') await this.startEnrichment();
     this.addon = loadAddon();
     this.tryLoad(0);
+  }
+
+  /** Informers for the workload family; without API credentials it stays off and says why. */
+  private async startEnrichment(): Promise<void> {
+    const { KubernetesEnrichment, loadKubeConfig } = await import('./kubernetes/informers.js');
+    const found = await loadKubeConfig(process.env);
+    if ('reason' in found) {
+      this.log.warn('EBPF_KUBERNETES=on but no Kubernetes API to watch: workload attribution is off', { reason: found.reason });
+      return;
+    }
+    let flush: NodeJS.Timeout | undefined;
+    const enrichment = new KubernetesEnrichment(found.kc, this.log, {
+      // Former owners are kept for a few intervals: the drain that follows a release still finds them.
+      historyMs: Math.max(60_000, this.config.collectionInterval * 4),
+      // An address a pod gave up may go to a new pod soon: drain now (once per burst of releases).
+      onRelease: () => {
+        if (flush) return;
+        flush = setTimeout(() => {
+          flush = undefined;
+          void this.collector?.collect();
+        }, 0);
+      },
+    });
+    const localNode = process.env.EBPF_NODE_NAME || undefined;
+    this.attribution = new Attribution(enrichment.cluster, this.destinations, this.metrics.workloads, { localNode, ttlMs: this.config.workloadTtl });
+    enrichment.start();
+    this.enrichment = enrichment;
+    this.log.info('Kubernetes enrichment started', { credentials: found.source, node: localNode ?? '(EBPF_NODE_NAME unset)', destinationGroups: this.destinations.groups });
   }
 
   private tryLoad(attempt: number): void {
@@ -143,6 +181,7 @@ export class Agent {
       maxFlows: this.config.maxFlows,
       connectionTracking: this.config.connectionTracking,
       dumpMaps: this.config.dumpBpfMaps,
+      onApplied: (r) => this.attribution?.apply(r.records, r.rows, r.kind),
     });
     const restored = await this.collector.restore();
     if (restored) this.log.info('counters continue from the pinned ledger', { pairs: restored });
@@ -200,6 +239,7 @@ export class Agent {
         this.log.warn('removing the pin directory failed', { pinPath: this.config.pinPath, err });
       }
     }
+    this.enrichment?.stop();
     await this.profiling?.stop();
     await this.server.stop();
     this.log.info('stopped', { kept: keep });

@@ -18,6 +18,8 @@ export interface CollectorOptions {
   dumpMaps: boolean;
   /** How often the overflow ring buffer is folded in between collections. */
   overflowPollMs?: number;
+  /** Sees what each transaction applied, once (the cost attribution). */
+  onApplied?: (r: TxnResult) => void;
 }
 
 const IGNORED_REASONS: Partial<Record<AgentStat, string>> = {
@@ -100,6 +102,7 @@ export class Collector {
 
   /** What a transaction applied is this interval's activity; the table already has the totals. */
   private onTxn(r: TxnResult, current = true): void {
+    this.opts.onApplied?.(r);
     const now = this.now();
     const t = this.pairs;
     // A recovered slot's connections may be the current slot's too: only the current one is counted.

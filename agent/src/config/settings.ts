@@ -160,6 +160,29 @@ export const SETTINGS = {
     default: false, description: 'Log every drained flow record at debug level (troubleshooting only: one line per connection)',
     accepted: 'true or false', parse: bool, format: (v: boolean) => String(v),
   },
+  kubernetes: {
+    env: 'EBPF_KUBERNETES', flag: '--kubernetes', chartValue: 'config.kubernetes',
+    default: 'off' as 'on' | 'off',
+    description: 'Watch Pods, Nodes and Services through the Kubernetes API and export kubeadapt_workload_traffic_* (bytes per source workload, destination workload and cost class); stays off, with a warning, when no API credentials are found',
+    accepted: 'on or off', parse: oneOf('on', 'off'), format: str,
+  },
+  pairMetrics: {
+    env: 'EBPF_PAIR_METRICS', flag: '--pair-metrics', chartValue: 'config.pairMetrics',
+    default: 'on' as 'on' | 'off',
+    description: 'Export the per-IP-pair families (kubeadapt_connection_traffic_*, kubeadapt_active_connections); off leaves the bounded workload families only (counting and the pinned totals go on)',
+    accepted: 'on or off', parse: oneOf('on', 'off'), format: str,
+  },
+  workloadTtl: {
+    env: 'EBPF_WORKLOAD_TTL', flag: '--workload-ttl', chartValue: 'config.workloadTtl',
+    default: 300_000, description: 'Workload series without traffic for this long are dropped from /metrics',
+    accepted: 'a duration from 1s to 24h such as 90s, 5m or 1h', parse: durationBetween(1000, 86_400_000),
+    format: formatDuration,
+  },
+  destinationsFile: {
+    env: 'EBPF_DESTINATIONS_FILE', flag: '--destinations-file',
+    default: '', description: 'JSON file classing addresses outside the cluster (destinations.in-zone, in-region, cross-region, internet CIDR lists and named groups; see docs/cost.md); empty: public addresses are internet, private ones unknown. The chart writes it from the costDestinations value',
+    accepted: 'an absolute path of a readable JSON file, or empty', parse: (t: string) => (t === '' ? t : absolutePath(t)), format: str,
+  },
 } as const;
 
 export type SettingKey = keyof typeof SETTINGS;

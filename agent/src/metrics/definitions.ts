@@ -15,6 +15,8 @@ export interface MetricDefinition {
 }
 
 const pairLabels = ['src_ip', 'dst_ip', 'protocol'] as const;
+/** cost/workload-table.ts writes them in this order. */
+const workloadLabels = ['src_namespace', 'src_workload', 'src_kind', 'dst_namespace', 'dst_workload', 'dst_kind', 'cost_class'] as const;
 
 export const METRICS = {
   trafficBytes: {
@@ -36,6 +38,20 @@ export const METRICS = {
     type: 'gauge',
     help: 'Distinct connections (5-tuples) with traffic in the last collection interval',
     labels: pairLabels,
+    group: 'traffic',
+  },
+  workloadBytes: {
+    name: 'kubeadapt_workload_traffic_bytes_total',
+    type: 'counter',
+    help: 'Egress bytes (L3) per source workload, destination workload and cost class, from the IP pairs this agent counted (EBPF_KUBERNETES=on; restarts at 0 with the agent)',
+    labels: workloadLabels,
+    group: 'traffic',
+  },
+  workloadPackets: {
+    name: 'kubeadapt_workload_traffic_packets_total',
+    type: 'counter',
+    help: 'Egress packets per source workload, destination workload and cost class (EBPF_KUBERNETES=on; restarts at 0 with the agent)',
+    labels: workloadLabels,
     group: 'traffic',
   },
   loadStatus: {

@@ -32,6 +32,11 @@ const SETTING_SCHEMA: Record<SettingKey, JsonSchema> = {
   dumpBpfMaps: { type: 'boolean' },
   podCgroup: { type: 'string', pattern: '^(auto|/.+)$' },
   onShutdown: { type: 'string', enum: ['auto', 'keep', 'cleanup'] },
+  kubernetes: { type: 'string', enum: ['on', 'off'] },
+  pairMetrics: { type: 'string', enum: ['on', 'off'] },
+  workloadTtl: { type: 'string', pattern: DURATION },
+  // Not a chart value: the chart sets it when costDestinations is given.
+  destinationsFile: { type: 'string' },
 };
 
 function settingLeaf(key: SettingKey): Leaf {
