@@ -58,7 +58,7 @@ export class Agent {
     private readonly log: Logger,
     private readonly objectPath = DEFAULT_OBJECT_PATH,
   ) {
-    this.metrics = createMetrics({ pairMetrics: config.pairMetrics === 'on', workloadMetrics: config.kubernetes === 'on' });
+    this.metrics = createMetrics({ pairMetrics: config.pairMetrics, workloadMetrics: config.kubernetes });
     // A bad destinations file stops the agent here, naming the file and the entry.
     this.destinations = config.destinationsFile ? Destinations.load(config.destinationsFile) : new Destinations();
     this.server = new MetricsServer(
@@ -88,7 +88,7 @@ export class Agent {
       this.log.info('serving profiles', { address, port, paths: ['/debug/cpu-profile?seconds=10', '/debug/heap-snapshot'] });
     }
     await logPreflight(this.config, this.log);
-    if (this.config.kubernetes === 'on') await this.startEnrichment();
+    if (this.config.kubernetes) await this.startEnrichment();
     this.addon = loadAddon();
     this.tryLoad(0);
   }
@@ -113,7 +113,15 @@ export class Agent {
           void this.collector?.collect();
         }, 0);
       },
+      onCount: (n) => {
+        for (const [resource, count] of Object.entries(n)) this.metrics.kubernetesObjects.set({ resource }, count);
+      },
+      onWatchError: (resource) => this.metrics.kubernetesWatchErrors.inc({ resource }),
     });
+    for (const resource of ['pods', 'nodes', 'services']) {
+      this.metrics.kubernetesObjects.set({ resource }, 0);
+      this.metrics.kubernetesWatchErrors.inc({ resource }, 0);
+    }
     const localNode = process.env.EBPF_NODE_NAME || undefined;
     this.attribution = new Attribution(enrichment.cluster, this.destinations, this.metrics.workloads, { localNode, ttlMs: this.config.workloadTtl });
     enrichment.start();

@@ -60,6 +60,8 @@ const PROBES = [
 /** Where the chart is deliberately narrower than the agent, and why. */
 const NARROWER: Record<string, { probe: string; why: string }> = {
   pinPath: { probe: '/var/run/kubeadapt', why: 'the pod mounts only /sys/fs/bpf from the host' },
+  kubernetes: { probe: 'off', why: 'values are booleans: YAML 1.1 reads a bare on/off as one (the agent takes on/off from the environment too)' },
+  pairMetrics: { probe: 'off', why: 'values are booleans: YAML 1.1 reads a bare on/off as one (the agent takes on/off from the environment too)' },
 };
 
 test('each config value\'s schema accepts exactly what the agent accepts', (t) => {
@@ -70,6 +72,7 @@ test('each config value\'s schema accepts exactly what the agent accepts', (t) =
     t.truthy(s, `config.${key} missing from the schema`);
     const check = ajv.compile(s!);
     for (const text of PROBES) {
+      if (NARROWER[key]?.probe === text) continue;
       const typed = s!.type === 'integer' ? (/^\d+$/.test(text) ? Number(text) : text)
         : s!.type === 'boolean' ? (text === 'true' ? true : text === 'false' ? false : text) : text;
       t.is(check(typed), setting.parse(text) !== undefined, `config.${key} = ${JSON.stringify(typed)}: schema and agent disagree`);

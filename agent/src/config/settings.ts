@@ -72,6 +72,9 @@ const absolutePath = (text: string): string | undefined =>
   text.startsWith('/') && !text.includes('\0') && text.length > 1 ? text.replace(/\/+$/, '') : undefined;
 
 const str = (v: string) => v;
+/** Switches named on/off in the issue tracker's words; true/false as every other switch here. */
+const onOff = (text: string): boolean | undefined =>
+  text === 'on' || text === 'true' ? true : text === 'off' || text === 'false' ? false : undefined;
 const num = (v: number) => String(v);
 
 export const SETTINGS = {
@@ -162,15 +165,15 @@ export const SETTINGS = {
   },
   kubernetes: {
     env: 'EBPF_KUBERNETES', flag: '--kubernetes', chartValue: 'config.kubernetes',
-    default: 'off' as 'on' | 'off',
+    default: false,
     description: 'Watch Pods, Nodes and Services through the Kubernetes API and export kubeadapt_workload_traffic_* (bytes per source workload, destination workload and cost class); stays off, with a warning, when no API credentials are found',
-    accepted: 'on or off', parse: oneOf('on', 'off'), format: str,
+    accepted: 'on or off (or true, false)', parse: onOff, format: (v: boolean) => String(v),
   },
   pairMetrics: {
     env: 'EBPF_PAIR_METRICS', flag: '--pair-metrics', chartValue: 'config.pairMetrics',
-    default: 'on' as 'on' | 'off',
+    default: true,
     description: 'Export the per-IP-pair families (kubeadapt_connection_traffic_*, kubeadapt_active_connections); off leaves the bounded workload families only (counting and the pinned totals go on)',
-    accepted: 'on or off', parse: oneOf('on', 'off'), format: str,
+    accepted: 'on or off (or true, false)', parse: onOff, format: (v: boolean) => String(v),
   },
   workloadTtl: {
     env: 'EBPF_WORKLOAD_TTL', flag: '--workload-ttl', chartValue: 'config.workloadTtl',

@@ -75,6 +75,7 @@ export class ResourceWatch {
     private readonly handlers: WatchHandlers,
     private readonly log: Logger,
     private readonly onSynced: () => void = () => undefined,
+    private readonly onError: () => void = () => undefined,
   ) {}
 
   start(): void {
@@ -89,6 +90,7 @@ export class ResourceWatch {
 
   private retry(err: unknown, what: () => Promise<void>): void {
     if (this.stopped) return;
+    this.onError();
     const delay = RETRY_MS[Math.min(this.failures, RETRY_MS.length - 1)]!;
     if (this.failures === 0) this.log.warn('Kubernetes API unreachable: attribution goes on from what is known, retrying', { resource: this.resource, err, retryInMs: delay });
     this.failures++;
@@ -188,6 +190,9 @@ export interface EnrichmentOptions {
   historyMs: number;
   /** A pod gave an address up: drain now, so its packets stay its own. */
   onRelease?: (ip: string) => void;
+  /** After every change: how many objects of each resource are known. */
+  onCount?: (counts: { pods: number; nodes: number; services: number }) => void;
+  onWatchError?: (resource: string) => void;
 }
 
 /** The three watches feeding one ClusterIndex. */
@@ -201,28 +206,33 @@ export class KubernetesEnrichment {
     const synced = () => {
       if (this.watches.every((w) => w.synced)) this.log.info('Kubernetes enrichment synced', c.counts);
     };
+    const counted = <A extends unknown[]>(fn: (...a: A) => void) => (...a: A) => {
+      fn(...a);
+      opts.onCount?.(c.counts);
+    };
+    const failed = (resource: string) => () => opts.onWatchError?.(resource);
     this.watches = [
       new ResourceWatch(kc, 'nodes', '/api/v1/nodes', {
-        upsert: (_k, o) => {
+        upsert: counted((_k: string, o: unknown) => {
           const n = projectNode(o);
           if (n) c.upsertNode(n);
-        },
-        remove: (k) => c.removeNode(k.slice(1)),
-      }, log, synced),
+        }),
+        remove: counted((k: string) => c.removeNode(k.slice(1))),
+      }, log, synced, failed('nodes')),
       new ResourceWatch(kc, 'pods', '/api/v1/pods', {
-        upsert: (k, o) => {
+        upsert: counted((k: string, o: unknown) => {
           const p = projectPod(o);
           if (p) c.upsertPod(k, p);
-        },
-        remove: (k) => c.removePod(k),
-      }, log, synced),
+        }),
+        remove: counted((k: string) => c.removePod(k)),
+      }, log, synced, failed('pods')),
       new ResourceWatch(kc, 'services', '/api/v1/services', {
-        upsert: (k, o) => {
+        upsert: counted((k: string, o: unknown) => {
           const s = projectService(o);
           if (s) c.upsertService(k, s);
-        },
-        remove: (k) => c.removeService(k),
-      }, log, synced),
+        }),
+        remove: counted((k: string) => c.removeService(k)),
+      }, log, synced, failed('services')),
     ];
   }
 

@@ -132,6 +132,20 @@ export const METRICS = {
     labels: ['reason'],
     group: 'internal',
   },
+  kubernetesObjects: {
+    name: 'kubeadapt_kubernetes_objects',
+    type: 'gauge',
+    help: 'Pods, Nodes and Services the cost attribution knows from the Kubernetes API (EBPF_KUBERNETES=on)',
+    labels: ['resource'],
+    group: 'internal',
+  },
+  kubernetesWatchErrors: {
+    name: 'kubeadapt_kubernetes_watch_errors_total',
+    type: 'counter',
+    help: 'Failed lists and watches of the Kubernetes API (each is retried; attribution goes on from what is known)',
+    labels: ['resource'],
+    group: 'internal',
+  },
   attachedInterfaces: {
     name: 'kubeadapt_attached_interfaces',
     type: 'gauge',
