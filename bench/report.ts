@@ -4,6 +4,7 @@ import type { ExpositionResult } from './exposition.js';
 import type { FootprintResult } from './footprint.js';
 import type { KindResult } from './perpacket.js';
 import type { ThroughputCase } from './throughput.js';
+import type { CostResult } from './cost.js';
 import { atLeast, atMost, fmtSpread, round, table, type Target } from './stats.js';
 
 /** The issue's figures, measured on this machine with BPF_PROG_TEST_RUN. */
@@ -17,6 +18,7 @@ interface Results {
   exposition?: ExpositionResult[];
   footprint?: FootprintResult;
   throughput?: ThroughputCase[];
+  cost?: CostResult;
 }
 
 export function report(r: Results): { text: string; targets: Target[] } {
@@ -93,6 +95,23 @@ export function report(r: Results): { text: string; targets: Target[] } {
     const udp = r.throughput.find((c) => c.name.startsWith('udp'));
     if (tcp) targets.push(atMost('TCP throughput loss (1 - with/without bits)', 1 - tcp.bitsRatio.median, 0.02, 'fraction'));
     if (udp) targets.push(atMost('64-byte UDP loss (1 - with/without pps)', 1 - udp.packetsRatio.median, 0.05, 'fraction'));
+  }
+
+  if (r.cost) {
+    const i = r.cost.informers;
+    const e = r.cost.exposition;
+    parts.push('\nCost attribution: informers synced from a stand-in API server (another process), memory on top of the agent\'s own modules');
+    parts.push(table([
+      ['pods', 'nodes', 'services', 'sync s', 'agent base RSS MiB', 'client-node +MiB', 'synced +MiB', 'total +MiB (after GC)', 'peak +MiB', 'heap +MiB'],
+      [i.counts.pods, i.counts.nodes, i.counts.services, round(i.syncSeconds, 2), round(i.baseRssMiB, 1), round(i.clientModuleMiB, 1), round(i.syncedMiB, 1), round(i.rssDeltaMiB, 1), round(i.peakRssDeltaMiB, 1), round(i.heapDeltaMiB, 1)],
+    ]));
+    parts.push('/metrics with both families (raw pairs and workloads) on one node');
+    parts.push(table([
+      ['pairs', 'pair series', 'workload rows', 'workload series', 'MiB', 'attribute s', 'render s'],
+      [e.pairs, e.pairSeries, e.workloadRows, e.workloadSeries, round(e.bytes / MIB, 1), round(e.attributeSeconds, 3), fmtSpread(e.render, 3)],
+    ]));
+    targets.push(atMost(`informers at ${i.counts.pods} pods, ${i.counts.nodes} nodes: RSS on top of the agent's, MiB`, i.rssDeltaMiB, 40, 'MiB'));
+    targets.push(atMost(`/metrics both families at ${e.pairs} pairs, s`, e.render.median, 0.25, 's'));
   }
 
   parts.push('\nTargets');
