@@ -75,7 +75,9 @@ export class ApiServer {
       '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer, '--initial-cluster', `ka=${peer}`,
       '--listen-metrics-urls', `http://127.0.0.1:${ETCD_PORT + 2}`,
     ]);
-    this.etcd = (await startProcess(cmd, args, /ready to serve client requests|serving insecure client requests/, undefined, 30_000)).child;
+    // etcd logs to stderr; startProcess watches stdout for the ready line.
+    const line = [cmd, ...args].map((a) => `'${a}'`).join(' ');
+    this.etcd = (await startProcess('sh', ['-c', `exec ${line} 2>&1`], /ready to serve client requests/, undefined, 30_000)).child;
   }
 
   /** (Re)starts the API server on the same etcd: the objects survive. */
