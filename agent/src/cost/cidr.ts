@@ -64,8 +64,10 @@ export class CidrTable<T> {
   private entries: { cidr: Cidr; value: T }[] = [];
 
   add(cidr: Cidr, value: T): void {
-    this.entries.push({ cidr, value });
-    this.entries.sort((a, b) => b.cidr.prefix - a.cidr.prefix);
+    // Kept sorted longest prefix first: inserted after the last entry at least as long.
+    let i = this.entries.length;
+    while (i > 0 && this.entries[i - 1]!.cidr.prefix < cidr.prefix) i--;
+    this.entries.splice(i, 0, { cidr, value });
   }
 
   get size(): number {

@@ -1,7 +1,9 @@
 // The workload family's series: one row per (source workload, destination
 // workload, cost class), bytes and packets added as the ledger applies each
-// pair's delta. Bounded by workloads and classes, not by addresses: a node
-// with 100k IP pairs between 40 workloads has a few hundred rows.
+// pair's delta. Bounded by workloads and classes, not by addresses: rows are
+// the (source workload, destination workload, class) that talked, however
+// many pods and addresses each has (bench/ cost: 100k pairs, 79k rows in a
+// stress case of 40 local workloads talking to 500 workloads in 3 zones).
 import { COST_CLASSES, type CostClass } from './classes.js';
 
 export const WORKLOAD_LABELS = ['src_namespace', 'src_workload', 'src_kind', 'dst_namespace', 'dst_workload', 'dst_kind', 'cost_class'] as const;

@@ -95,6 +95,8 @@ export class ClusterIndex {
   private readonly nodes = new Map<string, NodeInfo>();
   private readonly nodeIPs = new Map<string, string>();
   private podCIDRs = new CidrTable<string>();
+  /** Node changes mark the address index stale; it is rebuilt at the next lookup (a 1000-node list is one rebuild, not 1000). */
+  private nodesDirty = false;
 
   constructor(
     retentionMs: number,
@@ -164,15 +166,16 @@ export class ClusterIndex {
 
   upsertNode(n: NodeInfo): void {
     this.nodes.set(n.name, n);
-    this.rebuildNodeIndex();
+    this.nodesDirty = true;
   }
 
   removeNode(name: string): void {
-    if (this.nodes.delete(name)) this.rebuildNodeIndex();
+    if (this.nodes.delete(name)) this.nodesDirty = true;
   }
 
   /** Node updates are rare (labels, addresses): rebuilt whole. */
   private rebuildNodeIndex(): void {
+    this.nodesDirty = false;
     this.nodeIPs.clear();
     const cidrs = new CidrTable<string>();
     for (const n of this.nodes.values()) {
@@ -197,6 +200,7 @@ export class ClusterIndex {
   resolve(ip: string, fromMs: number, toMs: number): Endpoint | undefined {
     const owner = this.history.lookup(ip, fromMs, toMs);
     if (owner) return owner;
+    if (this.nodesDirty) this.rebuildNodeIndex();
     const node = this.nodeIPs.get(ip);
     if (node) return { namespace: '', workload: node, kind: 'Node', node };
     if (this.podCIDRs.size) {

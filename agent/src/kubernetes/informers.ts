@@ -2,15 +2,16 @@
 // (KubeConfig for in-cluster or kubeconfig credentials, Watch for the event
 // stream), keeping only the projections cluster.ts needs. client-node's own
 // informer caches whole objects (a pod is 4-8 KiB of JSON objects: tens of
-// MiB at 10k pods) and lists in one response; this lists in pages of 500 and
-// keeps ~200 bytes per pod (bench/ informers).
+// MiB at 10k pods) and lists in one response; this lists in pages of 200 and
+// keeps a few hundred bytes per pod (bench/ cost).
 import { request } from 'node:https';
 import { request as httpRequest } from 'node:http';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '../log.js';
 import { ClusterIndex, projectNode, projectPod, projectService } from './cluster.js';
 
-const PAGE = 500;
+/** Small pages: a page of pods parsed is ~5 KiB of objects each, all garbage a moment later (bench/ cost: peak RSS). */
+const PAGE = 200;
 const RETRY_MS = [1_000, 2_000, 5_000, 10_000, 30_000];
 /** The API server ends a watch after this; a silent one is given up a little later. */
 const WATCH_SECONDS = 300;
