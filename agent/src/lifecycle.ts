@@ -19,6 +19,7 @@ import { daemonSetFromEnv, daemonSetGone } from './kubernetes/daemonset.js';
 import { logPreflight } from './preflight/startup.js';
 import { Attribution } from './cost/attribution.js';
 import { Destinations } from './cost/destinations.js';
+import { GroupedPairs } from './cost/grouped-pairs.js';
 import type { KubernetesEnrichment } from './kubernetes/informers.js';
 
 export const BPF_FS_MAGIC = 0xcafe4a11;
@@ -39,6 +40,7 @@ export class Agent {
   readonly metrics: AgentMetrics;
   private enrichment: KubernetesEnrichment | undefined;
   private attribution: Attribution | undefined;
+  private readonly grouped: GroupedPairs | undefined;
   private readonly destinations: Destinations;
   private readonly server: MetricsServer;
   /** Loaded only when enabled: node:inspector and node:v8 cost RSS an idle agent does not need. */
@@ -58,9 +60,10 @@ export class Agent {
     private readonly log: Logger,
     private readonly objectPath = DEFAULT_OBJECT_PATH,
   ) {
-    this.metrics = createMetrics({ pairMetrics: config.pairMetrics, workloadMetrics: config.kubernetes });
+    this.metrics = createMetrics({ pairMetrics: config.pairMetrics, workloadMetrics: config.kubernetes, groupedPairs: config.pairDestinationGroups });
     // A bad destinations file stops the agent here, naming the file and the entry.
     this.destinations = config.destinationsFile ? Destinations.load(config.destinationsFile) : new Destinations();
+    if (config.pairDestinationGroups) this.grouped = new GroupedPairs(this.destinations, this.metrics.groupedPairs, config.pairTtl);
     this.server = new MetricsServer(
       this.metrics.registry,
       { live: () => !this.stopped, ready: () => this.ready() },
@@ -189,7 +192,12 @@ export class Agent {
       maxFlows: this.config.maxFlows,
       connectionTracking: this.config.connectionTracking,
       dumpMaps: this.config.dumpBpfMaps,
-      onApplied: (r) => this.attribution?.apply(r.records, r.rows, r.kind),
+      onApplied: (r) => {
+        this.grouped?.apply(r.records, r.rows, r.kind);
+        this.attribution?.apply(r.records, r.rows, r.kind);
+      },
+      // The grouped pair family continues from the pinned totals, as the raw one does.
+      onLoaded: () => this.grouped?.seed(this.metrics.pairs),
     });
     const restored = await this.collector.restore();
     if (restored) this.log.info('counters continue from the pinned ledger', { pairs: restored });

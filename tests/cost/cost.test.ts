@@ -234,3 +234,28 @@ test('the workload family renders as prom-client renders it; TTL drops idle rows
   t.is(m.workloads.size, 1, 'web -> db idle 8 s > 5 s: dropped; db -> cache active 4 s ago: kept');
   t.is((await renderMetrics(m.registry)).toString(), await m.registry.metrics());
 });
+
+test('EBPF_PAIR_DESTINATION_GROUPS: destinations in a named group collapse to it in the pair family, sums exact, seeded from the pinned totals', async (t) => {
+  const { GroupedPairs } = await import('../../agent/src/cost/grouped-pairs.js');
+  const d = new Destinations({ destinations: { groups: [{ name: 's3', class: 'in-region', cidrs: ['52.216.0.0/15', '2001:db8:5::/48'] }] } });
+  const m = createMetrics({ groupedPairs: true });
+  const now = { t: 1000 };
+  const g = new GroupedPairs(d, m.groupedPairs, 60_000, () => now.t);
+  // Pinned totals from an earlier process.
+  const pinned = records([['10.0.0.1', '52.216.1.1', 1000, 10], ['10.0.0.1', '8.8.8.8', 5, 1]]);
+  const rows = m.pairs.rowsOf(pinned.records, 2, PAIR_RECORD_SIZE);
+  m.pairs.bytes[rows[0]!] = 1000; m.pairs.packets[rows[0]!] = 10;
+  m.pairs.bytes[rows[1]!] = 5; m.pairs.packets[rows[1]!] = 1;
+  g.seed(m.pairs);
+  const r = records([['10.0.0.1', '52.217.9.9', 300, 3], ['10.0.0.1', '52.216.1.1', 7, 1], ['10.0.0.1', '8.8.8.8', 2, 1]]);
+  g.apply(r.records, r.rows, 'slot');
+  const text = (await renderMetrics(m.registry)).toString();
+  t.is(text, await m.registry.metrics());
+  t.true(text.includes('kubeadapt_connection_traffic_bytes_total{src_ip="10.0.0.1",dst_ip="s3",protocol="tcp"} 1307\n'));
+  t.true(text.includes('kubeadapt_connection_traffic_packets_total{src_ip="10.0.0.1",dst_ip="s3",protocol="tcp"} 14\n'));
+  t.true(text.includes('kubeadapt_connection_traffic_bytes_total{src_ip="10.0.0.1",dst_ip="8.8.8.8",protocol="tcp"} 7\n'));
+  t.false(text.split('\n').some((l) => l.startsWith('kubeadapt_connection_traffic_') && l.includes('52.21')), 'no grouped address appears in the traffic families');
+  // kubeadapt_active_connections stays per address (EBPF_CONNECTION_TRACKING=false removes it).
+  t.true(text.includes('kubeadapt_active_connections{src_ip="10.0.0.1",dst_ip="52.216.1.1",protocol="tcp"} 0\n'));
+  t.is(m.groupedPairs.size, 2);
+});

@@ -20,6 +20,8 @@ export interface CollectorOptions {
   overflowPollMs?: number;
   /** Sees what each transaction applied, once (the cost attribution). */
   onApplied?: (r: TxnResult) => void;
+  /** The pinned totals are in the pair table; a recovered transaction is not applied yet. */
+  onLoaded?: () => void;
 }
 
 const IGNORED_REASONS: Partial<Record<AgentStat, string>> = {
@@ -65,6 +67,7 @@ export class Collector {
     const now = this.now();
     const t = this.pairs;
     for (let row = 0; row < t.end; row++) t.lastActiveMs[row] = now;
+    this.opts.onLoaded?.();
     const recovered = await this.ledger.recover();
     if (recovered) this.onTxn(recovered, false);
     return loaded;

@@ -175,6 +175,12 @@ export const SETTINGS = {
     description: 'Export the per-IP-pair families (kubeadapt_connection_traffic_*, kubeadapt_active_connections); off leaves the bounded workload families only (counting and the pinned totals go on)',
     accepted: 'on or off (or true, false)', parse: onOff, format: (v: boolean) => String(v),
   },
+  pairDestinationGroups: {
+    env: 'EBPF_PAIR_DESTINATION_GROUPS', flag: '--pair-destination-groups', chartValue: 'config.pairDestinationGroups',
+    default: false,
+    description: 'In kubeadapt_connection_traffic_*, write a destination address that is in a named group of the destinations file (costDestinations) as the group\'s name (dst_ip="<group>"): one series per source and group instead of one per address (kubeadapt_active_connections stays per address: EBPF_CONNECTION_TRACKING=false drops it)',
+    accepted: 'true or false', parse: bool, format: (v: boolean) => String(v),
+  },
   workloadTtl: {
     env: 'EBPF_WORKLOAD_TTL', flag: '--workload-ttl', chartValue: 'config.workloadTtl',
     default: 300_000, description: 'Workload series without traffic for this long are dropped from /metrics',

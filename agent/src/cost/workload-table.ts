@@ -51,7 +51,11 @@ export class WorkloadTable {
   }
 
   add(src: Side, dst: Side, cls: CostClass, bytes: number, packets: number, nowMs: number): void {
-    const text = workloadLabelText(src, dst, cls);
+    this.addText(workloadLabelText(src, dst, cls), bytes, packets, nowMs);
+  }
+
+  /** Adds to the row of a label text (`{a="x",…}`, escaped, in the metric's label order). */
+  addText(text: string, bytes: number, packets: number, nowMs: number): void {
     let row = this.index.get(text);
     if (row === undefined) {
       row = this.freeRows.pop() ?? this.labels.length;

@@ -25,13 +25,19 @@ type Instrument<K extends MetricKey> = K extends PairMetricKey
       ? Gauge<Labels<K>>
       : Histogram<Labels<K>>;
 
-export type AgentMetrics = { [K in MetricKey]: Instrument<K> } & { registry: Registry; pairs: PairTable; workloads: WorkloadTable };
+export type AgentMetrics = { [K in MetricKey]: Instrument<K> } & {
+  registry: Registry; pairs: PairTable; workloads: WorkloadTable;
+  /** The pair family with grouped destinations (EBPF_PAIR_DESTINATION_GROUPS), else unused. */
+  groupedPairs: WorkloadTable;
+};
 
 export interface MetricsOptions {
   /** EBPF_PAIR_METRICS: the per-IP-pair families on /metrics (the pair table is the ledger's memory either way). */
   pairMetrics?: boolean;
   /** EBPF_KUBERNETES: the workload families. */
   workloadMetrics?: boolean;
+  /** EBPF_PAIR_DESTINATION_GROUPS: bytes and packets per pair rendered from groupedPairs instead of the pair table. */
+  groupedPairs?: boolean;
 }
 
 function build(def: MetricDefinition, registry: Registry) {
@@ -50,7 +56,8 @@ export function createMetrics(opts: MetricsOptions = {}): AgentMetrics {
   const registry = new Registry();
   const pairs = new PairTable();
   const workloads = new WorkloadTable();
-  const out: Record<string, unknown> = { registry, pairs, workloads };
+  const groupedPairs = new WorkloadTable();
+  const out: Record<string, unknown> = { registry, pairs, workloads, groupedPairs };
   // prom-client's Registry only needs name and get(); its types list its own classes.
   const register = (series: unknown) => registry.registerMetric(series as Parameters<Registry['registerMetric']>[0]);
   for (const [key, def] of Object.entries(METRICS)) {
@@ -58,7 +65,9 @@ export function createMetrics(opts: MetricsOptions = {}): AgentMetrics {
     const workloadColumn = WORKLOAD_COLUMNS[key as WorkloadMetricKey] as 'bytes' | 'packets' | undefined;
     if (column) {
       const series = new PairSeries(def, pairs, column);
-      if (opts.pairMetrics ?? true) register(series);
+      if ((opts.pairMetrics ?? true) && opts.groupedPairs && column !== 'connections') {
+        register(new WorkloadSeries(def, groupedPairs, column as 'bytes' | 'packets'));
+      } else if (opts.pairMetrics ?? true) register(series);
       out[key] = series;
     } else if (workloadColumn) {
       const series = new WorkloadSeries(def, workloads, workloadColumn);

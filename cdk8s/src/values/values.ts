@@ -36,6 +36,7 @@ const SETTING_SCHEMA: Record<SettingKey, JsonSchema> = {
   kubernetes: { type: 'boolean' },
   pairMetrics: { type: 'boolean' },
   workloadTtl: { type: 'string', pattern: DURATION },
+  pairDestinationGroups: { type: 'boolean' },
   // Not a chart value: the chart sets it when costDestinations is given.
   destinationsFile: { type: 'string' },
 };
