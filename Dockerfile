@@ -3,7 +3,7 @@
 # The build stage runs scripts/image/build-app.sh, the same script the local
 # tests run, so this recipe and the README's set-up cannot drift apart.
 
-ARG NODE_MAJOR=20
+ARG NODE_MAJOR=24
 ARG DEBIAN_RELEASE=bookworm
 
 FROM node:${NODE_MAJOR}-${DEBIAN_RELEASE} AS build
@@ -14,9 +14,6 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       clang llvm libbpf-dev libelf-dev zlib1g-dev pkg-config g++ make python3 \
  && rm -rf /var/lib/apt/lists/*
-# scripts/build.sh runs node-gyp with --nodedir=/usr (Debian's nodejs layout);
-# the official Node image keeps its headers under /usr/local.
-RUN test -e /usr/include/node || ln -s /usr/local/include/node /usr/include/node
 WORKDIR /src
 # Dependencies first: this layer is reused until the lockfile changes.
 COPY package.json package-lock.json ./

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createMetrics } from '../agent/src/metrics/registry.js';
+import { PairTable } from '../agent/src/collector/pair-table.js';
 import { renderMetrics } from '../agent/src/metrics/exposition.js';
 import { ClusterIndex, projectNode, projectPod } from '../agent/src/kubernetes/cluster.js';
 import { Attribution } from '../agent/src/cost/attribution.js';
@@ -77,7 +78,8 @@ async function exposition(o: CostOptions): Promise<CostResult['exposition']> {
       spec: { nodeName: i < 100 ? 'node-0' : `node-${i % o.nodes}` }, status: { phase: 'Running', podIPs: [{ ip: podIp(i) }] },
     })!);
   }
-  const m = createMetrics({ workloadMetrics: true });
+  const table = new PairTable();
+  const m = createMetrics(table, { workloadMetrics: true });
   const attribution = new Attribution(cluster, new Destinations(), m.workloads, { localNode: 'node-0', ttlMs: 300_000 }, () => now.t);
   const records = Buffer.alloc(o.pairs * PAIR_RECORD_SIZE);
   for (let k = 0; k < o.pairs; k++) {
@@ -89,33 +91,31 @@ async function exposition(o: CostOptions): Promise<CostResult['exposition']> {
     records.writeBigUInt64LE(BigInt(1000 + k), at + RECORD_BYTES);
     records.writeBigUInt64LE(10n, at + RECORD_PACKETS);
   }
-  const rows = m.pairs.rowsOf(records, o.pairs, PAIR_RECORD_SIZE);
+  const rows = new Int32Array(o.pairs);
   for (let k = 0; k < o.pairs; k++) {
-    m.pairs.bytes[rows[k]!] = 1000 + k;
-    m.pairs.packets[rows[k]!] = 10;
+    rows[k] = table.add(records, k * PAIR_RECORD_SIZE);
+    table.bytes[rows[k]!] = 1000 + k;
+    table.packets[rows[k]!] = 10;
   }
   now.t = 2_000;
   let t = process.hrtime.bigint();
   attribution.apply(records, rows, 'slot');
   const attributeSeconds = Number(process.hrtime.bigint() - t) / 1e9;
-  const time = async (registry: typeof m.registry) => {
+  const time = async (source: { registry: typeof m.registry; pairFamilies: typeof m.pairFamilies }) => {
     const times: number[] = [];
     let bytes = 0;
     for (let r = 0; r <= o.rounds; r++) {
       t = process.hrtime.bigint();
-      const body = await renderMetrics(registry);
+      const body = await renderMetrics(source);
       const s = Number(process.hrtime.bigint() - t) / 1e9;
       bytes = body.length;
       if (r > 0) times.push(s);
     }
     return { bytes, times: spread(times) };
   };
-  const both = await time(m.registry);
+  const both = await time(m);
   // The same table without the workload family, for comparison.
-  const { Registry } = await import('prom-client');
-  const pairsOnly = new Registry();
-  for (const k of ['trafficBytes', 'trafficPackets', 'activeConnections'] as const) pairsOnly.registerMetric(m[k] as unknown as Parameters<typeof pairsOnly.registerMetric>[0]);
-  const alone = await time(pairsOnly);
+  const alone = await time({ registry: m.registry, pairFamilies: m.pairFamilies.filter((f) => !f.name.startsWith('kubeadapt_workload_')) });
   return { pairs: m.pairs.size, pairSeries: m.pairs.size * 3, workloadRows: m.workloads.size, workloadSeries: m.workloads.size * 2, bytes: both.bytes, attributeSeconds, render: both.times, pairsOnly: alone.times };
 }
 

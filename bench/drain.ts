@@ -3,10 +3,12 @@
 // end (slot flip, grace period, batch lookup-and-delete, copy to JS, decode,
 // per-pair aggregation, prom-client counters). The floor drains the same map
 // in a C loop with per-pair sums and nothing else.
-import { DEFAULT_OBJECT_PATH, loadAddon } from '../agent/src/addon.js';
+import { DEFAULT_OBJECT_PATH } from '../agent/src/addon.js';
+import { loadTestingAddon as loadAddon } from '../tests/helpers/testing-addon.js';
 import { aggregateDrained } from './js-fold.js';
 import { Collector } from '../agent/src/collector/collector.js';
 import { createMetrics } from '../agent/src/metrics/registry.js';
+import { Ledger } from '../agent/src/collector/ledger.js';
 import { quietLogger } from './quiet-log.js';
 import { spread, type Spread } from './stats.js';
 
@@ -37,7 +39,7 @@ export async function runDrain(o: DrainOptions): Promise<DrainResult[]> {
   const addon = loadAddon();
   const out: DrainResult[] = [];
   for (const n of o.sizes) {
-    const bpf = new addon.BpfObject({ objectPath: DEFAULT_OBJECT_PATH, maxFlows: n, ringbufBytes: 1 << 16 });
+    const bpf = new addon.BpfObject({ objectPath: DEFAULT_OBJECT_PATH, maxFlows: n, maxPairs: Math.max(1024, n + 1), ringbufBytes: 1 << 16 });
     const fds: number[] = [];
     try {
       const ids = Object.fromEntries(bpf.info().maps.map((m) => [m.name, m.id!]));
@@ -50,10 +52,10 @@ export async function runDrain(o: DrainOptions): Promise<DrainResult[]> {
         return r;
       };
       const log = quietLogger();
-      const metrics = createMetrics();
-      const collector = new Collector(bpf, metrics, log, {
-        intervalMs: 3_600_000, pairTtlMs: 3_600_000, maxFlows: n, connectionTracking: true, dumpMaps: false,
-      });
+      const ledger = new Ledger({ pairTtlMs: 3_600_000, trackConnections: true });
+      const metrics = createMetrics(ledger.view);
+      const collector = new Collector(bpf, ledger, metrics, log, { intervalMs: 3_600_000, maxFlows: n, dumpMaps: false });
+      await collector.restore(Math.max(1024, n + 1));
       const e2e: number[] = [], native: number[] = [], fold: number[] = [], floor: number[] = [], ratio: number[] = [];
       let pairs = 0;
       // One warm-up round creates the series, as the first interval of a node would.

@@ -4,7 +4,6 @@
 // table) and by the agent's renderMetrics() from the pair table. Both outputs
 // are compared byte for byte every round; each time includes encoding the
 // text to the bytes the HTTP response carries.
-import { createMetrics } from '../agent/src/metrics/registry.js';
 import { renderMetrics } from '../agent/src/metrics/exposition.js';
 import { Twin, type Labels } from './pair-twin.js';
 import { spread, type Spread } from './stats.js';
@@ -31,7 +30,7 @@ const seconds = (from: bigint) => Number(process.hrtime.bigint() - from) / 1e9;
 export async function runExposition(o: ExpositionOptions): Promise<ExpositionResult[]> {
   const out: ExpositionResult[] = [];
   for (const n of o.pairs) {
-    const twin = new Twin(createMetrics());
+    const twin = new Twin();
     const labels: Labels[] = Array.from({ length: n }, (_, i) => ({
       src_ip: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
       dst_ip: `10.200.${(i >> 4) & 255}.${(i * 7) & 255}`,
@@ -47,7 +46,7 @@ export async function runExposition(o: ExpositionOptions): Promise<ExpositionRes
       const a = Buffer.from(await twin.expected());
       const pa = seconds(t);
       t = process.hrtime.bigint();
-      const b = await renderMetrics(twin.m.registry);
+      const b = await renderMetrics(twin.m);
       const pb = seconds(t);
       if (!a.equals(b)) throw new Error(`renderMetrics differs from prom-client's text at ${n} pairs`);
       bytes = b.length;

@@ -6,9 +6,9 @@
 // memory from bpftool.
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loadAddon } from '../agent/src/addon.js';
+import { loadTestingAddon as loadAddon } from '../tests/helpers/testing-addon.js';
 import { AgentProcess } from '../tests/e2e/helpers/agent-process.js';
-import { inNetns, run } from '../tests/e2e/helpers/exec.js';
+import { inNetns, parseJson, run, runJson } from '../tests/e2e/helpers/exec.js';
 import { SimulatedNode } from '../tests/e2e/helpers/topology.js';
 import { cpuSeconds, rssBytes } from './proc.js';
 import { spread, type Spread } from './stats.js';
@@ -58,11 +58,11 @@ async function bpfMemory(agent: AgentProcess, maxFlows: number): Promise<BpfMemo
   for (const name of PINNED) {
     const r = await run('bpftool', ['-j', 'map', 'show', 'pinned', `${agent.pinPath}/${name}`], { allowFail: true });
     if (r.code !== 0) continue;
-    const m = JSON.parse(r.stdout) as { name: string; type: string; max_entries: number; bytes_memlock: number };
+    const m = parseJson(r.stdout, `bpftool map show pinned ${agent.pinPath}/${name}`) as { name: string; type: string; max_entries: number; bytes_memlock: number };
     maps.push({ name, type: m.type, maxEntries: m.max_entries, bytes: m.bytes_memlock });
   }
   if (!maps.some((m) => m.name === 'connection_flows')) throw new Error(`no maps pinned under ${agent.pinPath}`);
-  const progs = JSON.parse((await run('bpftool', ['-j', 'prog', 'show'])).stdout) as { name?: string; pids?: { pid: number }[]; bytes_jited?: number; bytes_memlock?: number }[];
+  const progs = await runJson<{ name?: string; pids?: { pid: number }[]; bytes_jited?: number; bytes_memlock?: number }[]>('bpftool', ['-j', 'prog', 'show']);
   const programs = progs
     .filter((p) => (p.name === 'tc_pod_egress' || p.name === 'tc_host_egress') && p.pids?.some((x) => x.pid === agent.pid))
     .map((p) => ({ name: p.name!, jitedBytes: p.bytes_jited ?? 0, memlockBytes: p.bytes_memlock ?? 0 }));

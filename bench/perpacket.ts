@@ -2,7 +2,8 @@
 // program and the parse-plus-one-map-update floors of bench/floor.bpf.c. The
 // programs run interleaved in every round and each ratio is taken within a
 // round, so drift of the VM's clock and neighbours cancels out.
-import { DEFAULT_OBJECT_PATH, loadAddon } from '../agent/src/addon.js';
+import { DEFAULT_OBJECT_PATH } from '../agent/src/addon.js';
+import { loadTestingAddon as loadAddon } from '../tests/helpers/testing-addon.js';
 import { packetKinds } from './packets.js';
 import { spread, type Spread } from './stats.js';
 

@@ -7,7 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChildProcess } from 'node:child_process';
 import { AgentProcess } from '../tests/e2e/helpers/agent-process.js';
-import { inNetns, run, startProcess, stopProcess } from '../tests/e2e/helpers/exec.js';
+import { inNetns, inNetnsJson, run, startProcess, stopProcess } from '../tests/e2e/helpers/exec.js';
 import { SimulatedNode, type Pod } from '../tests/e2e/helpers/topology.js';
 import { spread, type Spread } from './stats.js';
 
@@ -49,9 +49,9 @@ async function iperf(node: SimulatedNode, client: Pod, server: Pod, udp: boolean
   const args = ['-c', server.ipv4, '-t', String(seconds), '-J'];
   if (udp) args.push('-u', '-b', '0', '-l', String(UDP_PAYLOAD));
   const before = await vethPackets(node, client);
-  const { stdout } = await inNetns(client.netns, 'iperf3', args);
+  type Report = { end: { sum_received?: { bits_per_second: number; seconds: number }; sum?: { bits_per_second: number; seconds: number; packets: number; lost_packets: number } } };
+  const r = await inNetnsJson<Report>(client.netns, 'iperf3', args);
   const after = await vethPackets(node, client);
-  const r = JSON.parse(stdout) as { end: { sum_received?: { bits_per_second: number; seconds: number }; sum?: { bits_per_second: number; seconds: number; packets: number; lost_packets: number } } };
   if (udp) {
     const s = r.end.sum!;
     // Delivered, not offered: a slower path shows up as loss, not as a lower send rate.

@@ -45,8 +45,9 @@ struct flow_map {
 struct flow_map connection_flows SEC(".maps");
 struct flow_map connection_flows_1 SEC(".maps");
 
-/* key 0 -> flow_control. Written by the agent only; pinned so a restarted
- * agent knows which slot is live. 16 B. */
+/* key 0 -> flow_control. Written by the agent only (the programs read the
+ * active slot); pinned so a restarted agent knows which slot is live and
+ * finishes the ledger transaction in flight. 24 B (struct flow_control). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
@@ -55,8 +56,11 @@ struct {
 } flow_control SEC(".maps");
 
 /* key: pair_key -> pair_totals. Written and deleted by the agent only (the
- * ledger of exported totals, see agent/src/collector/ledger.ts); the programs
- * never touch it. Not preallocated: ~100 B a pair in use; max set by the loader. */
+ * ledger of exported totals, agent/src/collector/ledger.ts, which expires idle
+ * pairs and never asks for more than max_entries); the programs never touch
+ * it. max_entries is EBPF_MAX_PAIRS, set by the loader; one entry (family 0)
+ * holds the traffic that did not fit. Not preallocated: 16 B of buckets per
+ * entry of max_entries plus 120 B per pair in use, 17.0 MiB full at 131072. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 131072);
@@ -197,7 +201,8 @@ static __always_inline bool is_tunnel_outer(const struct parsed_packet *p)
 static __always_inline void count_packet(struct __sk_buff *skb, const bool host)
 {
 	struct parsed_packet p = {};
-	int rc = parse_packet((void *)(long)skb->data, (void *)(long)skb->data_end, skb->len, &p);
+	const bool gso = skb->gso_size != 0;
+	int rc = parse_packet((void *)(long)skb->data, (void *)(long)skb->data_end, skb->len, gso, &p);
 	if (rc == PARSE_NEED_MORE && skb->len > skb->data_end - skb->data) {
 		/* Headers split across fragments of a non-linear skb: make the
 		 * first 128 bytes linear (content and fate unchanged) and retry. */
@@ -205,7 +210,7 @@ static __always_inline void count_packet(struct __sk_buff *skb, const bool host)
 		if (bpf_skb_pull_data(skb, want) == 0) {
 			__builtin_memset(&p, 0, sizeof(p));
 			rc = parse_packet((void *)(long)skb->data, (void *)(long)skb->data_end,
-					  skb->len, &p);
+					  skb->len, gso, &p);
 		}
 	}
 	if (rc == PARSE_NEED_MORE)

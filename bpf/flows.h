@@ -81,7 +81,7 @@ struct pair_totals {
 enum agent_stat {
 	STAT_IGNORED_NON_IP = 0,    /* ARP, LLDP, ... */
 	STAT_IGNORED_OTHER_L4,      /* ICMP, SCTP, ESP, ... */
-	STAT_IGNORED_TRUNCATED,     /* headers shorter than they claim */
+	STAT_IGNORED_TRUNCATED,     /* headers cut off or longer than they claim (IPv4 ihl, TCP doff) */
 	STAT_IGNORED_EXT_LIMIT,     /* more IPv6 extension headers than we walk */
 	STAT_OVERFLOW_RECORDS,      /* flow map full: delta sent to the ring buffer */
 	STAT_RINGBUF_FULL_PACKETS,  /* flow map and ring buffer full: packets lost */

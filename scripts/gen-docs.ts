@@ -85,7 +85,7 @@ export function metricsMarkdown(): string {
 }
 
 export function configurationMarkdown(): string {
-  const rows = (Object.values(SETTINGS) as unknown as Setting<unknown>[]).map((s) => {
+  const rows = (Object.values(SETTINGS) as Setting<unknown>[]).map((s) => {
     const def = (s.format as (v: unknown) => string)(s.default);
     return `| ${code(s.env)} | ${code(s.flag)} | ${s.chartValue ? code(s.chartValue) : '(not in the chart)'} | ${code(def)} | ${cell(s.accepted)} | ${cell(s.description)} |`;
   });

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# The README's test command: set up, build, then run every ava suite and print
-# one summary line. Extra arguments go to ava (e.g. a file glob).
+# The README's test command (`npm test`): set up, build, then run every ava
+# suite and print one summary line. Extra arguments go to ava (e.g. a file glob).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-if [[ $(id -u) -ne 0 ]]; then
-  echo "the tests attach BPF programs and create network namespaces: run as root" >&2
-  exit 2
-fi
+source scripts/lib/system-path.sh
+run_as_root "$0" "$@"
 bash scripts/setup.sh || { echo "0 passed, 1 failed"; exit 1; }
-export PATH="$PWD/.tools/bin:$PATH"
+PATH=$(system_path "$PWD")
+export PATH
+echo "[test] node $(node --version) ($(command -v node)); nft is $(command -v nft)" >&2
 node_modules/.bin/tsc -p tsconfig.json || { echo "type check failed"; echo "0 passed, 1 failed"; exit 1; }
 
 out=$(mktemp)

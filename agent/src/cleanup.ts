@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { DEFAULT_OBJECT_PATH, loadAddon } from './addon.js';
 import type { Config } from './config/settings.js';
 import type { Logger } from './log.js';
-import { BPF_FS_MAGIC } from './lifecycle.js';
+import { BPF_FS_MAGIC } from './kernel.js';
 import { TC_HANDLE, TC_PRIORITY } from './interfaces/attacher.js';
 
 export async function cleanup(config: Config, log: Logger): Promise<number> {

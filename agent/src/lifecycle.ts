@@ -1,7 +1,6 @@
 // The running agent: loads the BPF object, keeps the programs attached to
 // every pod interface, runs the collection loop and serves the metrics.
 import { mkdirSync, rmSync, existsSync, statfsSync } from 'node:fs';
-import { release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DEFAULT_OBJECT_PATH, loadAddon } from './addon.js';
 import type { Config } from './config/settings.js';
@@ -11,7 +10,9 @@ import { createMetrics, type AgentMetrics } from './metrics/registry.js';
 import { MetricsServer } from './metrics/server.js';
 import type { ProfilingServer } from './metrics/profiling.js';
 import { Collector } from './collector/collector.js';
-import { Attacher, type AttachMode } from './interfaces/attacher.js';
+import { Ledger } from './collector/ledger.js';
+import { Attacher } from './interfaces/attacher.js';
+import { BPF_FS_MAGIC, resolveAttachMode } from './kernel.js';
 import { InterfaceDiscovery } from './interfaces/discovery.js';
 import { resolvePodCgroup } from './interfaces/cgroup.js';
 import { QdiscRegistry } from './interfaces/qdiscs.js';
@@ -22,27 +23,18 @@ import { Destinations } from './cost/destinations.js';
 import { GroupedPairs } from './cost/grouped-pairs.js';
 import type { KubernetesEnrichment } from './kubernetes/informers.js';
 
-export const BPF_FS_MAGIC = 0xcafe4a11;
 const PROGRAMS = ['tc_pod_egress', 'tc_host_egress'];
 const LOAD_RETRY_MS = [5_000, 10_000, 30_000, 60_000];
 
-export function kernelHasTcx(kernelRelease = release()): boolean {
-  const [major = 0, minor = 0] = kernelRelease.split(/[.-]/).map(Number);
-  return major > 6 || (major === 6 && minor >= 6);
-}
-
-export function resolveAttachMode(mode: Config['attachMode']): AttachMode {
-  if (mode === 'auto') return kernelHasTcx() ? 'tcx' : 'tc';
-  return mode;
-}
-
 export class Agent {
+  /** The one owner of the exported per-pair totals; /metrics renders its view. */
+  private readonly ledger: Ledger;
   readonly metrics: AgentMetrics;
   private enrichment: KubernetesEnrichment | undefined;
   private attribution: Attribution | undefined;
   private readonly grouped: GroupedPairs | undefined;
   private readonly destinations: Destinations;
-  private readonly server: MetricsServer;
+  private server: MetricsServer | undefined;
   /** Loaded only when enabled: node:inspector and node:v8 cost RSS an idle agent does not need. */
   private profiling: ProfilingServer | undefined;
   private addon: NativeAddon | undefined;
@@ -60,15 +52,11 @@ export class Agent {
     private readonly log: Logger,
     private readonly objectPath = DEFAULT_OBJECT_PATH,
   ) {
-    this.metrics = createMetrics({ pairMetrics: config.pairMetrics, workloadMetrics: config.kubernetes, groupedPairs: config.pairDestinationGroups });
+    this.ledger = new Ledger({ pairTtlMs: config.pairTtl, trackConnections: config.connectionTracking });
+    this.metrics = createMetrics(this.ledger.view, { pairMetrics: config.pairMetrics, workloadMetrics: config.kubernetes, groupedPairs: config.pairDestinationGroups });
     // A bad destinations file stops the agent here, naming the file and the entry.
     this.destinations = config.destinationsFile ? Destinations.load(config.destinationsFile) : new Destinations();
     if (config.pairDestinationGroups) this.grouped = new GroupedPairs(this.destinations, this.metrics.groupedPairs, config.pairTtl);
-    this.server = new MetricsServer(
-      this.metrics.registry,
-      { live: () => !this.stopped, ready: () => this.ready() },
-      (err) => this.log.error('serving /metrics failed', { err }),
-    );
     const c = config;
     this.metrics.connectionTrackingInfo.set(
       { enabled: String(c.connectionTracking), netns_filter_mode: c.netnsFilterMode, max_flows: String(c.maxFlows) },
@@ -81,8 +69,26 @@ export class Agent {
   }
 
   async start(): Promise<void> {
-    this.port = await this.server.start(this.config.metricsPort, this.config.metricsAddress);
-    this.log.info('serving metrics', { address: this.config.metricsAddress, port: this.port });
+    const c = this.config;
+    const kubernetesAuth = c.metricsAuth === 'kubernetes';
+    let authorizer;
+    if (kubernetesAuth) {
+      const { KubernetesAuthorizer, kubernetesReviewApi } = await import('./metrics/auth.js');
+      authorizer = new KubernetesAuthorizer(await kubernetesReviewApi());
+    }
+    this.server = new MetricsServer(
+      this.metrics,
+      { live: () => !this.stopped, ready: () => this.ready() },
+      (err) => this.log.error('serving /metrics failed', { err }),
+      kubernetesAuth ? { tls: { certFile: c.metricsTlsCertFile, keyFile: c.metricsTlsKeyFile }, authorizer } : {},
+    );
+    this.port = await this.server.start(c.metricsPort, c.metricsAddress);
+    this.log.info('serving metrics', {
+      address: c.metricsAddress, port: this.port,
+      ...(kubernetesAuth
+        ? { scheme: 'https', auth: 'TokenReview + SubjectAccessReview (get /metrics)', certFile: c.metricsTlsCertFile }
+        : { scheme: 'http', auth: 'none' }),
+    });
     if (this.config.enableProfiling) {
       const { ProfilingServer, profilingAddress } = await import('./metrics/profiling.js');
       const address = profilingAddress(this.config.metricsAddress);
@@ -159,6 +165,7 @@ export class Agent {
     const addon = this.addon!;
     this.metrics.loadAttempts.inc();
     let bpf: BpfObject;
+    let maxPairs: number;
     try {
       this.preparePinDir();
       const cgroup = this.config.netnsFilterMode === 'default' ? resolvePodCgroup(this.config.podCgroup) : undefined;
@@ -166,10 +173,17 @@ export class Agent {
         if (cgroup) this.log.info('hostNetwork pods are told apart by their cgroup', { podCgroup: cgroup.path });
         else this.log.warn('no pods cgroup found (EBPF_POD_CGROUP): traffic of hostNetwork pods is not counted', { podCgroup: this.config.podCgroup });
       }
+      // A pinned ledger keeps its size (libbpf reuses a pinned map only as
+      // created): its counters continue, and a new EBPF_MAX_PAIRS waits for the pins to go.
+      const pinnedPairs = addon.pinnedMapMaxEntries(join(this.config.pinPath, 'pair_totals'));
+      maxPairs = pinnedPairs ?? this.config.maxPairs;
+      if (maxPairs !== this.config.maxPairs) {
+        this.log.warn('EBPF_MAX_PAIRS differs from the pinned pair ledger: keeping its size so the counters continue; remove the pins (cleanup) to resize', { maxPairs: this.config.maxPairs, pinned: maxPairs });
+      }
       bpf = new addon.BpfObject({
         objectPath: this.objectPath,
         maxFlows: this.config.maxFlows,
-        maxPairs: Math.max(1024, this.config.maxFlows * 2),
+        maxPairs,
         ringbufBytes: 1 << 20,
         pinPath: this.config.pinPath,
         countHostSystemTraffic: this.config.netnsFilterMode === 'disabled',
@@ -186,11 +200,9 @@ export class Agent {
     const mode = resolveAttachMode(this.config.attachMode);
     this.log.info('BPF programs loaded', { loadSeconds: info.loadSeconds, coarseClock: info.coarseClock, attachMode: mode, pinPath: this.config.pinPath });
 
-    this.collector = new Collector(bpf, this.metrics, this.log, {
+    this.collector = new Collector(bpf, this.ledger, this.metrics, this.log, {
       intervalMs: this.config.collectionInterval,
-      pairTtlMs: this.config.pairTtl,
       maxFlows: this.config.maxFlows,
-      connectionTracking: this.config.connectionTracking,
       dumpMaps: this.config.dumpBpfMaps,
       onApplied: (r) => {
         this.grouped?.apply(r.records, r.rows, r.kind);
@@ -199,8 +211,8 @@ export class Agent {
       // The grouped pair family continues from the pinned totals, as the raw one does.
       onLoaded: () => this.grouped?.seed(this.metrics.pairs),
     });
-    const restored = await this.collector.restore();
-    if (restored) this.log.info('counters continue from the pinned ledger', { pairs: restored });
+    const restored = await this.collector.restore(maxPairs);
+    if (restored.pairs || restored.foreign) this.log.info('counters continue from the pinned ledger', { ...restored, maxPairs });
     const linkPins = join(this.config.pinPath, 'links');
     mkdirSync(linkPins, { recursive: true });
     const qdiscs = await new QdiscRegistry(bpf).load();
@@ -212,7 +224,7 @@ export class Agent {
       onChange: (n) => this.metrics.attachedInterfaces.set(n),
       // Packets the program ahead of ours ended were not counted: say so.
       onReorder: () => this.metrics.collectorErrors.inc({ type: 'attach_order' }),
-    }, linkPins);
+    }, linkPins, this.config.uplinkInterfaces);
     discovery.start();
     this.discovery = discovery;
     this.collector.start();
@@ -257,7 +269,7 @@ export class Agent {
     }
     this.enrichment?.stop();
     await this.profiling?.stop();
-    await this.server.stop();
+    await this.server?.stop();
     this.log.info('stopped', { kept: keep });
   }
 }

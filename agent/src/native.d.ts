@@ -52,45 +52,47 @@ export interface TcTarget {
   priority: number;
 }
 
-export interface DrainResult {
-  slot: number;
-  /** flow_key (40 B) + flow_stats (32 B) per connection. */
-  records: Buffer;
-}
-
-export interface TestRunOptions {
-  program: string;
-  packet: Buffer;
-  repeat?: number;
-  gsoSegs?: number;
-  gsoSize?: number;
-  ingressIfindex?: number;
-}
-
+/**
+ * The loaded flows object. Lifetime: every method returning a Promise runs on
+ * a worker thread with this object's map fds and keeps the object alive until
+ * it settles; `busy()` counts them. `close()` refuses (throws EBUSY) while any
+ * is in flight, as better-sqlite3 refuses to close a busy database: a closed fd
+ * number is soon reused by the next open(), and a worker still holding it would
+ * read or delete someone else's map. Await every operation, then close.
+ * After close() every method throws EBADF.
+ */
 export declare class BpfObject {
   constructor(options: OpenOptions);
   info(): ObjectInfo;
   /** Sums of the per-CPU agent_stats counters, indexed by enum agent_stat. */
   stats(): number[];
+  /** Async operations in flight (each holds this object's map fds). */
+  busy(): number;
+  /** Throws EBUSY while busy() > 0, and then leaves the object open and usable. Closing twice is harmless. */
   close(options?: { unpin?: boolean }): void;
   attachTc(target: TcTarget & { program: string; replace?: boolean }): { createdQdisc: boolean; programId: number };
   detachTc(target: TcTarget & { destroyQdisc?: boolean }): void;
   queryTc(target: TcTarget): number | null;
   /** Returns the tcx link's fd; closeFd detaches it unless it is pinned (pinPath). */
   attachTcx(target: { ifindex: number; direction: Direction; program: string; pinPath?: string }): number;
-  /** flip=false drains the idle slot only (state left by an earlier process). */
-  drain(options?: { flip?: boolean }): Promise<DrainResult>;
-  /** flow_record (64 B) per overflow delta. */
-  consumeOverflow(): Buffer;
-  testRun(options: TestRunOptions): { retval: number; durationNs: number };
   /** Every entry of a map no program writes at the time (off the JS thread);
    * interleave adds `records`: key, value, key, value... */
   readMap(name: string, options?: { interleave?: boolean }): Promise<MapContents & { records?: Buffer }>;
   /** A flow map folded per pair off the JS thread: `keys` (flow_key each) and
    * `pairs` (pair_key, bytes u64, packets u64, connections u32: 56 B each). */
   readPairs(flowMap: string): Promise<{ count: number; keys: Buffer; pairs: Buffer }>;
-  updateMap(name: string, keys: Buffer, values: Buffer): void;
-  deleteKeys(name: string, keys: Buffer): void;
+  /**
+   * Batch writes off the JS thread (a ledger write at 100k pairs is ~200 ms of
+   * syscalls). The Buffers are read by the worker: leave them unchanged until
+   * the promise settles.
+   */
+  updateMap(name: string, keys: Buffer, values: Buffer): Promise<void>;
+  /** Missing keys are not an error. Same contract on `keys` as updateMap. */
+  deleteKeys(name: string, keys: Buffer): Promise<void>;
+  /** One entry, one syscall, on the JS thread: for small bookkeeping maps (tc_qdiscs). */
+  updateEntry(name: string, key: Buffer, value: Buffer): void;
+  /** One entry, one syscall, on the JS thread; a missing key is not an error. */
+  deleteEntry(name: string, key: Buffer): void;
   control(): FlowControl;
   setControl(control: FlowControl): void;
   /** One RCU grace period: every program that saw the old control has returned. */
@@ -112,6 +114,25 @@ export interface LinkInfo {
   up: boolean;
 }
 
+/** One next hop of a route (a multipath route gives one entry per path). */
+export interface RouteInfo {
+  family: 4 | 6;
+  /** Destination network address ('0.0.0.0' / '::' with dstLen 0 for a default route). */
+  dst: string;
+  dstLen: number;
+  /** The next hop's address (RTA_GATEWAY or RTA_VIA), when the route has one. */
+  gateway?: string;
+  /** Output interface; 0 for routes without one (blackhole, unreachable). */
+  ifindex: number;
+  /** Routing table id (254 main, 255 local). */
+  table: number;
+  /** RTN_* route type (1 unicast, 2 local, 3 broadcast, ...). */
+  type: number;
+  /** RTPROT_* (2 kernel: a connected route made from an address). */
+  protocol: number;
+}
+
+/** Follows rtnetlink link and route events. */
 export declare class LinkMonitor {
   constructor(onChange: () => void);
   close(): void;
@@ -126,21 +147,12 @@ export interface TcFilterInfo {
   directAction?: boolean;
 }
 
-/** Benchmark-only exports (agent/native/src/bench.cc), used by bench/. */
-export interface BenchExports {
-  /** Loads any BPF object as is; fds stay valid until benchCloseObjects(). */
-  benchLoadObject(path: string): { programs: Record<string, number>; maps: Record<string, number> };
-  benchCloseObjects(): void;
-  benchFdById(kind: 'prog' | 'map', id: number): number;
-  benchObjGet(pinnedPath: string): number;
-  benchTestRun(progFd: number, packet: Buffer, repeat: number): { retval: number; durationNs: number };
-  /** Bulk-inserts `count` synthetic flow_key -> flow_stats entries. */
-  benchFillFlows(mapFd: number, options: { count: number; connectionsPerPair: number; ipv6: boolean }): { flows: number; bytes: number; packets: number };
-  /** Batch lookup-and-delete plus per-pair sums in C: the drain floor. */
-  benchDrainFloor(mapFd: number): { flows: number; pairs: number; bytes: number; packets: number; seconds: number };
-}
-
-export interface NativeAddon extends BenchExports {
+/**
+ * The production addon (ebpf_agent.node). Test- and bench-only entry points
+ * are in the separate kubeadapt_testing.node (tests/helpers/testing-addon.ts),
+ * which the image does not ship.
+ */
+export interface NativeAddon {
   BpfObject: typeof BpfObject;
   LinkMonitor: typeof LinkMonitor;
   listLinks(): LinkInfo[];
@@ -155,14 +167,10 @@ export interface NativeAddon extends BenchExports {
   programName(id: number): string | null;
   /** Every key of the map pinned at path; null when nothing is pinned there. */
   pinnedMapKeys(path: string): Buffer | null;
-  /** Interfaces that carry a default route (IPv4 or IPv6, main table). */
-  defaultRouteIfindexes(): number[];
+  /** max_entries of the map pinned at path; null when nothing is pinned there. */
+  pinnedMapMaxEntries(path: string): number | null;
+  /** Every route of both families (all tables), one entry per next hop. */
+  listRoutes(): RouteInfo[];
   /** ifindex of the tcx link pinned at path (0: its device is gone); null when none is pinned. */
   tcxPinnedLinkIfindex(path: string): number | null;
-  /**
-   * Attaches a program pinned at programPath (another component's, e.g. a
-   * CNI's) with a tcx link at the head or the tail and pins the link at
-   * linkPath; unlinking that pin detaches it. Returns the program id.
-   */
-  attachTcxPinned(target: { programPath: string; linkPath: string; ifindex: number; direction: Direction; head: boolean }): number;
 }

@@ -58,9 +58,17 @@ static __always_inline int parse_l4(void *data, void *data_end, __u32 l4_offset,
 		struct tcphdr *tcp = l4;
 		if ((void *)(tcp + 1) > data_end)
 			return PARSE_NEED_MORE;
+		/* The data offset is the TCP header's own length claim: shorter
+		 * than the fixed header, or ending past the packet the IP header
+		 * declares, it is a header shorter than it claims, ignored as an
+		 * IPv4 header with ihl < 5 is (and GSO would repeat a wrong
+		 * header length per segment). */
+		__u32 headers = l4_offset - p->l3_offset + tcp->doff * 4;
+		if (tcp->doff < 5 || headers > p->l3_len)
+			return STAT_IGNORED_TRUNCATED;
 		p->key.src_port = tcp->source;
 		p->key.dst_port = tcp->dest;
-		p->header_len = l4_offset - p->l3_offset + tcp->doff * 4;
+		p->header_len = headers;
 		return PARSE_OK;
 	}
 	struct udphdr *udp = l4;
@@ -72,13 +80,19 @@ static __always_inline int parse_l4(void *data, void *data_end, __u32 l4_offset,
 	return PARSE_OK;
 }
 
-static __always_inline int parse_ipv4(void *data, void *data_end, struct parsed_packet *p)
+static __always_inline int parse_ipv4(void *data, void *data_end, __u32 skb_len, bool gso,
+				      struct parsed_packet *p)
 {
 	struct iphdr *ip = data + p->l3_offset;
 	if ((void *)(ip + 1) > data_end)
 		return PARSE_NEED_MORE;
 	__u32 ihl = ip->ihl * 4;
 	__u32 tot_len = bpf_ntohs(ip->tot_len);
+	/* tot_len 0 on a GSO packet is IPv4 BIG TCP (more than 64 KiB, 6.3+):
+	 * the skb knows its size, as for an IPv6 jumbogram. Elsewhere a zero
+	 * length is a lie, caught below. */
+	if (tot_len == 0 && gso)
+		tot_len = skb_len - p->l3_offset;
 	if (ihl < sizeof(*ip) || tot_len < ihl)
 		return STAT_IGNORED_TRUNCATED;
 	p->key.protocol = ip->protocol; /* also read for other L4: tunnels */
@@ -152,8 +166,9 @@ static __always_inline int parse_ipv6(void *data, void *data_end, __u32 skb_len,
 	return parse_l4(data, data_end, offset, p);
 }
 
-/* Returns PARSE_OK, PARSE_NEED_MORE or the agent_stat to count the packet under. */
-static __always_inline int parse_packet(void *data, void *data_end, __u32 skb_len,
+/* Returns PARSE_OK, PARSE_NEED_MORE or the agent_stat to count the packet under.
+ * gso: the skb is a GSO packet (its gso_size is set). */
+static __always_inline int parse_packet(void *data, void *data_end, __u32 skb_len, bool gso,
 					struct parsed_packet *p)
 {
 	struct ethhdr *eth = data;
@@ -169,7 +184,7 @@ static __always_inline int parse_packet(void *data, void *data_end, __u32 skb_le
 		p->l3_offset += sizeof(*tag);
 	}
 	if (proto == bpf_htons(ETH_P_IP))
-		return parse_ipv4(data, data_end, p);
+		return parse_ipv4(data, data_end, skb_len, gso, p);
 	if (proto == bpf_htons(ETH_P_IPV6))
 		return parse_ipv6(data, data_end, skb_len, p);
 	return STAT_IGNORED_NON_IP;

@@ -35,7 +35,7 @@ A PodMonitor {{ ${FULLNAME} }} tells the Prometheus Operator to scrape the pods.
 securityContext.privileged is true: the agent runs privileged (meant for kernels older than 5.8 only).
 {{- end }}
 
-The namespace must allow hostNetwork, hostPID and hostPath pods, e.g.:
+The namespace must allow hostNetwork and hostPath pods, e.g.:
   kubectl label namespace {{ .Release.Namespace }} pod-security.kubernetes.io/enforce=privileged
 {{- else -}}
 enabled is false: nothing was deployed. Set enabled=true to run the agent.

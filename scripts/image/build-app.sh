@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the agent and assembles the tree the container image runs from:
 #   <outdir>/agent/dist/**.js                          compiled daemon
-#   <outdir>/agent/native/build/Release/ebpf_agent.node native addon
+#   <outdir>/agent/native/build/Release/ebpf_agent.node native addon (production target only:
+#                                                       kubeadapt_testing.node stays behind)
 #   <outdir>/bpf/build/*.o                              BPF objects
 #   <outdir>/package.json, <outdir>/node_modules         production dependencies only
 # The relative layout is the repository's, so the loader finds the addon and the
@@ -22,7 +23,7 @@ if [[ -n $(ls -A "$out") ]]; then
   exit 2
 fi
 
-bash "$root/scripts/build.sh"
+bash "$root/scripts/build.sh" --production
 
 addon="$root/agent/native/build/Release/ebpf_agent.node"
 shopt -s nullglob

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes the Dockerfile's two base images locally, for machines that cannot pull
 # them: a Debian bookworm rootfs from debootstrap (from the mirror apt already
-# uses) plus this machine's Node 20 laid out as the official Node images do
+# uses) plus the Node on PATH (the README's commands put Node 24 there) laid out as the official Node images do
 # (/usr/local/bin/node, /usr/local/include/node, npm under /usr/local/lib).
 # Tagged node:<major>-bookworm and node:<major>-bookworm-slim in local storage,
 # so `buildah bud --pull=never` resolves the Dockerfile's FROM lines to them.

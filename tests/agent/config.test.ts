@@ -23,8 +23,14 @@ const BAD: [string, string, string][] = [
   ['EBPF_CONNECTION_TRACKING', 'yes', 'true or false'],
   ['EBPF_BPF_PIN_PATH', 'relative/path', 'an absolute path'],
   ['EBPF_MAX_FLOWS', '8', 'an integer from 16 to 16777216'],
+  ['EBPF_MAX_PAIRS', '1023', 'an integer from 1024 to 16777216'],
+  ['EBPF_MAX_PAIRS', '2e6', 'an integer from 1024 to 16777216'],
   ['EBPF_PAIR_TTL', '0s', 'a duration from 1s to 24h'],
   ['EBPF_ATTACH_MODE', 'xdp', 'one of auto, tcx, tc'],
+  ['EBPF_UPLINK_INTERFACES', 'eth0 eth1', 'auto or a comma-separated list of interface names, each optionally ending in * to match a prefix, such as eth0 or eth0,bond*'],
+  ['EBPF_UPLINK_INTERFACES', 'eth0,,eth1', 'auto or a comma-separated list of interface names'],
+  ['EBPF_UPLINK_INTERFACES', 'a-name-longer-than-15', 'auto or a comma-separated list of interface names'],
+  ['EBPF_UPLINK_INTERFACES', '*', 'auto or a comma-separated list of interface names'],
 ];
 
 for (const [env, value, accepted] of BAD) {
@@ -50,6 +56,13 @@ test('flags win over the environment and bad flags exit 2', (t) => {
   t.is(runAgent(['frobnicate']).status, 2);
 });
 
+test('EBPF_UPLINK_INTERFACES: auto or a list of names and prefixes', (t) => {
+  t.is(loadConfig([], {}).uplinkInterfaces, 'auto');
+  t.deepEqual(loadConfig([], { EBPF_UPLINK_INTERFACES: 'eth0,bond*' }).uplinkInterfaces, ['eth0', 'bond*']);
+  t.deepEqual(loadConfig(['--uplink-interfaces', 'ens5'], { EBPF_UPLINK_INTERFACES: 'eth0' }).uplinkInterfaces, ['ens5']);
+  t.is(SETTINGS.uplinkInterfaces.format(['eth0', 'bond*']), 'eth0,bond*');
+});
+
 test('defaults are the published chart defaults', (t) => {
   const c = loadConfig([], {});
   t.is(c.metricsPort, 9090);
@@ -60,6 +73,7 @@ test('defaults are the published chart defaults', (t) => {
   t.is(c.connectionTracking, true);
   t.is(c.pinPath, '/sys/fs/bpf/kubeadapt');
   t.is(c.metricsAddress, '0.0.0.0');
+  t.is(c.maxPairs, 131072, 'the ledger size the agent had before it was a setting (2 × the default EBPF_MAX_FLOWS)');
 });
 
 test('durations parse like Go durations', (t) => {

@@ -1,8 +1,8 @@
 // Loads the real flows object for a unit test and reads back what the
 // programs wrote: drained connections, overflow records and the stat counters.
 import type { ExecutionContext } from 'ava';
-import { DEFAULT_OBJECT_PATH, loadAddon } from '../../agent/src/addon.js';
-import type { BpfObject, TestRunOptions } from '../../agent/src/native.js';
+import { DEFAULT_OBJECT_PATH } from '../../agent/src/addon.js';
+import { loadTestingAddon as loadAddon, type TestingBpfObject as BpfObject, type TestRunOptions } from '../helpers/testing-addon.js';
 import { decodeDrained, decodeOverflow, type FlowDelta } from '../../bench/flow-records.js';
 import { namedStats } from '../../agent/src/bpf/stats.js';
 

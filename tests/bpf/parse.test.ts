@@ -111,6 +111,60 @@ test('non-IP, other L4 and truncated packets are ignored, each under its reason'
   t.is(stats.ignored_truncated, 4);
 });
 
+/** A TCP header whose data offset (doff, 32-bit words) says `words`, whatever its real length. */
+function withDoff(segment: Buffer, words: number): Buffer {
+  const b = Buffer.from(segment);
+  b[12] = (words << 4) | (b[12]! & 0x0f);
+  return b;
+}
+
+test('a TCP data offset under 5 words or past the packet\'s end is ignored as truncated; one that ends at the end counts', async (t) => {
+  const bpf = openObject(t);
+  // doff 4 (16 B, shorter than the fixed header) and 0, IPv4 and IPv6.
+  runPacket(t, bpf, frame(ETH_P_IP, ipv4(A4, B4, withDoff(tcp(1000, 80, 40), 4), { protocol: IPPROTO.tcp })));
+  runPacket(t, bpf, frame(ETH_P_IP, ipv4(A4, B4, withDoff(tcp(1001, 80, 40), 0), { protocol: IPPROTO.tcp })));
+  runPacket(t, bpf, frame(ETH_P_IPV6, ipv6(A6, B6, withDoff(tcp(1002, 80, 40), 4), IPPROTO.tcp)));
+  // doff 15 (60 B) in a 30-byte segment: the header would end 30 B past the packet.
+  runPacket(t, bpf, frame(ETH_P_IP, ipv4(A4, B4, withDoff(tcp(1003, 80, 10), 15), { protocol: IPPROTO.tcp })));
+  runPacket(t, bpf, frame(ETH_P_IPV6, ipv6(A6, B6, withDoff(tcp(1004, 80, 10), 15), IPPROTO.tcp, [{ type: 'dstopts' }])));
+  // doff 6 in a 21-byte segment: one byte short.
+  runPacket(t, bpf, frame(ETH_P_IP, ipv4(A4, B4, withDoff(tcp(1005, 80, 1), 6), { protocol: IPPROTO.tcp })));
+  // The bytes behind the IP packet's end do not belong to it: a frame padded past tot_len still ends where the IP header says.
+  const padded = Buffer.concat([ipv4(A4, B4, withDoff(tcp(1006, 80, 0), 7), { protocol: IPPROTO.tcp, totalLength: 20 + 20 }), Buffer.alloc(8)]);
+  runPacket(t, bpf, frame(ETH_P_IP, padded));
+  // Exactly at the end: 12 B of options, no payload (doff 8 = 32 B) and doff 15 with 40 B of options.
+  runPacket(t, bpf, frame(ETH_P_IP, ipv4(A4, B4, tcp(2000, 443, 0, 3), { protocol: IPPROTO.tcp })));
+  runPacket(t, bpf, frame(ETH_P_IPV6, ipv6(A6, B6, tcp(2001, 443, 0, 10), IPPROTO.tcp)));
+  const { flows, overflow, stats } = await collect(bpf);
+  t.deepEqual(flows.map(strip).sort((a, b) => a.family - b.family), [
+    { family: 4, protocol: 'tcp', src: A4, dst: B4, srcPort: 2000, dstPort: 443, bytes: 20 + 32, packets: 1 },
+    { family: 6, protocol: 'tcp', src: A6, dst: B6, srcPort: 2001, dstPort: 443, bytes: 40 + 60, packets: 1 },
+  ]);
+  t.deepEqual(overflow, []);
+  t.is(stats.ignored_truncated, 7);
+  t.is(stats.ignored_non_ip + stats.ignored_other_l4 + stats.ignored_ext_limit + stats.map_update_failed, 0);
+});
+
+test('IPv4 BIG TCP (total length 0 on a GSO packet) counts with the skb\'s length, as an IPv6 jumbogram does', async (t) => {
+  const bpf = openObject(t);
+  // 3 segments of 1000 B, 12 B of TCP options: the kernel writes tot_len 0 above 64 KiB (test runs take one page).
+  const big4 = ipv4(A4, B4, tcp(10, 20, 3000, 3), { protocol: IPPROTO.tcp, totalLength: 0 });
+  runPacket(t, bpf, frame(ETH_P_IP, big4), { gsoSegs: 3, gsoSize: 1000 });
+  // The IPv6 counterpart: payload length 0 (a jumbogram / BIG TCP).
+  const big6 = ipv6(A6, B6, tcp(30, 40, 2000), IPPROTO.tcp);
+  big6.writeUInt16BE(0, 4);
+  runPacket(t, bpf, frame(ETH_P_IPV6, big6), { gsoSegs: 2, gsoSize: 1000 });
+  // Total length 0 on a packet that is not GSO is a lie, as before.
+  runPacket(t, bpf, frame(ETH_P_IP, ipv4(A4, B4, tcp(50, 60, 100), { protocol: IPPROTO.tcp, totalLength: 0 })));
+  const { flows, stats } = await collect(bpf);
+  t.deepEqual(flows.map(strip).sort((a, b) => a.family - b.family), [
+    { family: 4, protocol: 'tcp', src: A4, dst: B4, srcPort: 10, dstPort: 20, bytes: 3 * (20 + 32) + 3000, packets: 3 },
+    { family: 6, protocol: 'tcp', src: A6, dst: B6, srcPort: 30, dstPort: 40, bytes: 2 * (40 + 20) + 2000, packets: 2 },
+  ]);
+  t.is(stats.ignored_truncated, 1);
+  t.is(stats.ignored_non_ip + stats.ignored_other_l4 + stats.ignored_ext_limit, 0);
+});
+
 test('GSO super-packets count as the segments they become on the wire', async (t) => {
   const bpf = openObject(t);
   // 3 TCP segments of 1000 B payload, 12 B of options each: every segment repeats 20 + 32 bytes of headers.

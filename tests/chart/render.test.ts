@@ -73,7 +73,8 @@ test('defaults: the names, labels and port the published README and scrape confi
   t.deepEqual(ds.spec.selector.matchLabels, SELECTOR);
   t.like(ds.spec.template.metadata.labels, SELECTOR);
   const pod = ds.spec.template.spec;
-  t.like(pod, { hostNetwork: true, hostPID: true, dnsPolicy: 'ClusterFirstWithHostNet', priorityClassName: 'system-node-critical',
+  t.is(pod.hostPID, undefined, 'no code uses the node\'s PID namespace');
+  t.like(pod, { hostNetwork: true, dnsPolicy: 'ClusterFirstWithHostNet', priorityClassName: 'system-node-critical',
     terminationGracePeriodSeconds: 30, serviceAccountName: 'kubeadapt-ebpf-agent' });
   t.deepEqual(ds.spec.updateStrategy, { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1 } });
   t.deepEqual(pod.tolerations, [{ operator: 'Exists' }]);

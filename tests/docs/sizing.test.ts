@@ -49,7 +49,7 @@ test.before(() => {
   measured = measure();
 });
 
-test('flow map: kernel memory per entry as documented (exact on the documented kernel, within 15% elsewhere)', (t) => {
+test('flow map: kernel memory per entry as documented (within 1% on the documented kernel, 15% elsewhere)', (t) => {
   const doc = /\*\*(\d+) B per entry\*\*/.exec(sizing);
   const total = /2 × ([\d,]+) B = \*\*([\d.]+) MiB\*\*/.exec(sizing);
   const kernel = /measured with .* on kernel (\d+\.\d+)/s.exec(sizing)?.[1];
@@ -59,26 +59,25 @@ test('flow map: kernel memory per entry as documented (exact on the documented k
     t.is(m.max_entries, 65536, 'EBPF_MAX_FLOWS default');
     const perEntry = m.bytes_memlock / m.max_entries;
     t.log(`${slot}: ${m.bytes_memlock} B memlock, ${perEntry.toFixed(1)} B per entry (kernel ${release()})`);
-    if (release().startsWith(`${kernel}.`)) {
-      t.is(m.bytes_memlock, num(total![1]!));
-      t.is(Math.round(perEntry), Number(doc![1]));
-    } else {
-      t.true(Math.abs(perEntry / Number(doc![1]) - 1) < 0.15, `${perEntry} B per entry is far from the documented ${doc![1]} B`);
-    }
+    // memlock depends on the machine, not only on the kernel version (seen: 8,914,112 B
+    // against the documented 8,914,048 B on the same 6.18): a documented bound, not equality.
+    const bound = release().startsWith(`${kernel}.`) ? 0.01 : 0.15;
+    t.true(Math.abs(m.bytes_memlock / num(total![1]!) - 1) <= bound, `${m.bytes_memlock} B is more than ${bound * 100}% from the documented ${total![1]} B`);
+    t.true(Math.abs(perEntry / Number(doc![1]) - 1) <= bound, `${perEntry} B per entry is more than ${bound * 100}% from the documented ${doc![1]} B`);
   }
   t.is((2 * num(total![1]!) / 2 ** 20).toFixed(1), total![2]!);
 });
 
-test('ring buffer 1 MiB and pair_totals sized for twice the flows, as documented', (t) => {
+test('ring buffer 1 MiB and pair_totals sized EBPF_MAX_PAIRS, as documented', (t) => {
   t.is(measured.maps.overflow_events!.max_entries, 2 ** 20);
   t.regex(sizing, /\| `overflow_events` \(ring buffer\) \| 1 MiB /);
-  t.is(measured.maps.pair_totals!.max_entries, 2 * 65536);
-  t.regex(sizing, /at `2 × EBPF_MAX_FLOWS` entries/);
+  t.is(measured.maps.pair_totals!.max_entries, 131072);
+  t.regex(sizing, /at the default `EBPF_MAX_PAIRS=131072`: 2\.0 MiB empty/);
 });
 
 test('the agent\'s own series: as many as docs/sizing.md says, before any traffic', (t) => {
   const documented = Number(/\| the agent's own metrics \| (\d+), fixed/.exec(sizing)?.[1]);
   const samples = measured.metrics.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
-  t.deepEqual(samples.filter((l) => /^kubeadapt_(connection_traffic|active_connections)/.test(l)), [], 'no traffic in a fresh namespace');
+  t.deepEqual(samples.filter((l) => /^kubeadapt_(connection_traffic_(bytes|packets)_total|active_connections)/.test(l)), [], 'no traffic in a fresh namespace');
   t.is(samples.length, documented, samples.join('\n'));
 });

@@ -29,6 +29,11 @@ export interface PrometheusOptions {
   readonly startTimeoutMs?: number;
   /** Start even when a target's first scrape fails (tests of `up == 0`). @default false */
   readonly allowDown?: boolean;
+  /**
+   * More keys of the scrape config, as Prometheus spells them (`scheme`,
+   * `tls_config`, `authorization`). Paths in them are written as given. @default {}
+   */
+  readonly scrapeConfig?: Readonly<Record<string, unknown>>;
 }
 
 export interface Sample {
@@ -90,6 +95,7 @@ async function freePort(): Promise<number> {
 
 type ScrapeSettings = Required<Omit<PrometheusOptions, 'startTimeoutMs' | 'allowDown'>>;
 
+
 function configYaml(o: ScrapeSettings): string {
   // JSON is valid YAML, so no YAML library is needed to write the config exactly.
   return JSON.stringify({
@@ -99,6 +105,7 @@ function configYaml(o: ScrapeSettings): string {
       metrics_path: o.metricsPath,
       scrape_timeout: o.scrapeInterval,
       static_configs: [{ targets: o.targets, labels: o.labels }],
+      ...o.scrapeConfig,
     }],
   }, null, 2);
 }
@@ -164,6 +171,7 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Runni
     labels: options.labels ?? {},
     metricsPath: options.metricsPath ?? '/metrics',
     scrapeInterval: options.scrapeInterval ?? '1s',
+    scrapeConfig: options.scrapeConfig ?? {},
   };
   const timeoutMs = options.startTimeoutMs ?? 20_000;
   const dir = await mkdtemp(join(tmpdir(), 'prometheus-test-'));

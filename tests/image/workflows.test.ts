@@ -63,9 +63,9 @@ test('the schema rejects a misspelt key and a step that neither runs nor uses', 
   t.false(validate({ ...wf, jobs: { test: { ...job, 'runs-on': 'ubuntu-20.04' } } }));
 });
 
-test('ci.yaml runs the README test command as root in Debian 12 with Node 20', (t) => {
+test('ci.yaml runs the README test command as root in Debian 12 with Node 24', (t) => {
   const job = load('ci.yaml').jobs.test!;
-  t.deepEqual(job.container, { image: 'node:20-bookworm', options: '--privileged' });
+  t.deepEqual(job.container, { image: 'node:24-bookworm', options: '--privileged' });
   t.is(job.steps.at(-1)?.run, 'npm test');
 });
 

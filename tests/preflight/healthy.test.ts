@@ -33,6 +33,11 @@ test('the healthy machine passes every check, one line each, and exits 0', (t) =
     ? `tcx (tcx links; auto: kernel ${kernel} has tcx (6.6+))`
     : `tc (legacy TC, clsact qdisc + cls_bpf; auto: kernel ${kernel} lacks tcx (6.6+))`);
   t.is(r.line('load_attach').detail, `programs verified, loaded and attached (${mode}) on a veth pair it created and removed`);
+  const interfaces = r.line('interfaces');
+  t.regex(interfaces.detail, /^(\d+) interface\(s\): \d+ pod veth\(s\), [1-9]\d* uplink\(s\), \d+ other host device\(s\), \d+ ignored \(EBPF_UPLINK_INTERFACES=auto\)$/);
+  t.is(interfaces.lines?.length, Number(/^\d+/.exec(interfaces.detail)![0]), 'one line per interface');
+  for (const l of interfaces.lines ?? []) t.regex(l, /^\S+ \(ifindex \d+\): (pod veth|uplink|host device|ignored) \[[^\]]+\]: \S/);
+  t.true(interfaces.lines!.some((l) => /^lo \(ifindex 1\): ignored \[no hook\]: loopback/.test(l)));
   t.regex(r.line('coexistence').detail, /^\d+ hook\(s\) on \d+ interface\(s\), \d+ of them pod veths; other programs there: /);
 });
 

@@ -3,7 +3,8 @@
 // kernel release and /proc/self/limits as parameters; everything else is the
 // real code. What the machine can reach is tested for real beside this file.
 import test from 'ava';
-import { CAPABILITY_BITS as CAP, checkAttachMode, checkKernel, checkMemlock, effectiveCaps, kernelVersion, loadAttachFix } from '../../agent/src/preflight/checks.js';
+import { CAPABILITY_BITS as CAP, checkAttachMode, checkKernel, checkMemlock, effectiveCaps, loadAttachFix } from '../../agent/src/preflight/checks.js';
+import { kernelVersion } from '../../agent/src/kernel.js';
 
 const caps = (...bits: number[]) => bits.reduce((acc, b) => acc | (1n << BigInt(b)), 0n);
 const ALL = caps(CAP.BPF, CAP.PERFMON, CAP.NET_ADMIN, CAP.SYS_RESOURCE);

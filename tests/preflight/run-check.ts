@@ -12,7 +12,7 @@ export const CAPSH = '/usr/sbin/capsh';
 
 /** Every check, in the order the command prints them. */
 export const CHECK_NAMES = [
-  'kernel', 'btf', 'bpffs', 'cap_bpf', 'cap_perfmon', 'cap_net_admin', 'memlock', 'attach_mode', 'load_attach', 'coexistence',
+  'kernel', 'btf', 'bpffs', 'cap_bpf', 'cap_perfmon', 'cap_net_admin', 'memlock', 'attach_mode', 'load_attach', 'interfaces', 'coexistence',
 ] as const;
 
 export interface CheckLine {
@@ -20,6 +20,8 @@ export interface CheckLine {
   name: string;
   detail: string;
   fix?: string;
+  /** Indented lines under the check's line (interfaces: one per interface). */
+  lines?: string[];
 }
 
 export interface CheckRun {
@@ -44,7 +46,7 @@ export interface RunOptions {
   readonly after?: string;
 }
 
-/** Parses the text output: `STATUS name: detail` with an optional indented `fix:` line. */
+/** Parses the text output: `STATUS name: detail`, optional indented lines, an optional indented `fix:` line. */
 export function parseText(stdout: string): CheckLine[] {
   const out: CheckLine[] = [];
   for (const l of stdout.split('\n')) {
@@ -54,7 +56,9 @@ export function parseText(stdout: string): CheckLine[] {
       continue;
     }
     const fix = /^ {5}fix: (.*)$/.exec(l);
-    if (fix && out.length) out[out.length - 1]!.fix = fix[1]!;
+    const last = out[out.length - 1];
+    if (fix && last) last.fix = fix[1]!;
+    else if (l.startsWith('     ') && last) (last.lines ??= []).push(l.slice(5));
   }
   return out;
 }

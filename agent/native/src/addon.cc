@@ -1,17 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
-// Registers the addon's exports; the typed contract is agent/src/native.d.ts.
+// Registers the production addon's exports; the typed contract is
+// agent/src/native.d.ts. Test- and bench-only entry points live in the
+// separate kubeadapt_testing target (testing.cc), never in this one.
 #include <napi.h>
 #include <unistd.h>
 
-#include "bench.h"
 #include "bpf_object.h"
 #include "errors.h"
+#include "exports.h"
 #include "links.h"
 #include "netlink.h"
 
 namespace ebpf_agent {
 namespace {
 
+// closeFd(fd): the agent's only fds in JS are the tcx link fds attachTcx returns.
 Napi::Value CloseFd(const Napi::CallbackInfo& info) {
   int fd = info[0].As<Napi::Number>().Int32Value();
   if (close(fd) != 0) throw ErrnoError(info.Env(), errno, "closing fd " + std::to_string(fd));
@@ -20,11 +23,7 @@ Napi::Value CloseFd(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
-Napi::Value AttachTcxPinned(const Napi::CallbackInfo& info);  // attach.cc
-}  // namespace ebpf_agent
-
-static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
-  using namespace ebpf_agent;
+void InitAgentExports(Napi::Env env, Napi::Object exports) {
   BpfObject::Init(env, exports);
   LinkMonitor::Init(env, exports);
   exports.Set("listLinks", Napi::Function::New(env, ListLinks));
@@ -34,12 +33,19 @@ static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("listTcFilters", Napi::Function::New(env, ListTcFilters));
   exports.Set("listTcxPrograms", Napi::Function::New(env, ListTcxPrograms));
   exports.Set("programName", Napi::Function::New(env, ProgramName));
-  exports.Set("defaultRouteIfindexes", Napi::Function::New(env, DefaultRouteIfindexes));
+  exports.Set("listRoutes", Napi::Function::New(env, ListRoutes));
   exports.Set("pinnedMapKeys", Napi::Function::New(env, PinnedMapKeys));
+  exports.Set("pinnedMapMaxEntries", Napi::Function::New(env, PinnedMapMaxEntries));
   exports.Set("tcxPinnedLinkIfindex", Napi::Function::New(env, TcxPinnedLinkIfindex));
-  exports.Set("attachTcxPinned", Napi::Function::New(env, AttachTcxPinned));
-  InitBench(env, exports);
+}
+
+}  // namespace ebpf_agent
+
+#ifndef KUBEADAPT_TESTING
+static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
+  ebpf_agent::InitAgentExports(env, exports);
   return exports;
 }
 
-NODE_API_MODULE(ebpf_agent, InitAddon)
+NODE_API_MODULE(NODE_GYP_MODULE_NAME, InitAddon)
+#endif

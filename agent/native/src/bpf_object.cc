@@ -65,18 +65,23 @@ Napi::Object BpfObject::Init(Napi::Env env, Napi::Object exports) {
       InstanceMethod("detachTc", &BpfObject::DetachTc),
       InstanceMethod("queryTc", &BpfObject::QueryTc),
       InstanceMethod("attachTcx", &BpfObject::AttachTcx),
-      InstanceMethod("drain", &BpfObject::Drain),
-      InstanceMethod("consumeOverflow", &BpfObject::ConsumeOverflow),
-      InstanceMethod("testRun", &BpfObject::TestRun),
       InstanceMethod("readMap", &BpfObject::ReadMap),
       InstanceMethod("readPairs", &BpfObject::ReadPairs),
       InstanceMethod("updateMap", &BpfObject::UpdateMap),
       InstanceMethod("deleteKeys", &BpfObject::DeleteKeys),
+      InstanceMethod("updateEntry", &BpfObject::UpdateEntry),
+      InstanceMethod("deleteEntry", &BpfObject::DeleteEntry),
       InstanceMethod("control", &BpfObject::Control),
       InstanceMethod("setControl", &BpfObject::SetControl),
       InstanceMethod("waitForPrograms", &BpfObject::WaitForProgramsAsync),
       InstanceMethod("ringPeek", &BpfObject::RingPeek),
       InstanceMethod("ringAdvance", &BpfObject::RingAdvance),
+      InstanceMethod("busy", &BpfObject::Busy),
+#ifdef KUBEADAPT_TESTING
+      InstanceMethod("drain", &BpfObject::Drain),
+      InstanceMethod("consumeOverflow", &BpfObject::ConsumeOverflow),
+      InstanceMethod("testRun", &BpfObject::TestRun),
+#endif
   });
   exports.Set("BpfObject", ctor);
   return exports;
@@ -216,8 +221,19 @@ Napi::Value BpfObject::Stats(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// busy() -> how many async operations (readMap, readPairs, updateMap,
+// deleteKeys, drain) are still in flight on this object.
+Napi::Value BpfObject::Busy(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), busy_); }
+
 // close({unpin}): unpins the maps when asked (uninstall), then frees everything.
+// Refused with EBUSY while async work is in flight: its worker threads hold the
+// map fds, and a closed fd number is soon someone else's (object_worker.h).
+// Closing twice is harmless.
 Napi::Value BpfObject::Close(const Napi::CallbackInfo& info) {
+  if (busy_ > 0)
+    throw ErrnoError(info.Env(), EBUSY,
+                     "closing the BPF object: " + std::to_string(busy_) +
+                         " map operation(s) still in flight; await them before close()");
   bool unpin = info.Length() > 0 && info[0].IsObject() && info[0].As<Napi::Object>().Get("unpin").ToBoolean();
   if (obj_ && unpin) {
     bpf_map* m;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The loaded flows object: its programs and maps, wrapped for JS. Methods are
-// split by concern across attach.cc, drain.cc, ringbuf.cc and test_run.cc.
+// split by concern across attach.cc, maps.cc and ringbuf.cc; the testing
+// addon (KUBEADAPT_TESTING) adds drain.cc, test_run.cc and consumeOverflow.
 #pragma once
 #include <bpf/libbpf.h>
 #include <napi.h>
@@ -24,22 +25,27 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
   Napi::Value Info(const Napi::CallbackInfo& info);
   Napi::Value Stats(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
+  Napi::Value Busy(const Napi::CallbackInfo& info);
   // attach.cc
   Napi::Value AttachTc(const Napi::CallbackInfo& info);
   Napi::Value DetachTc(const Napi::CallbackInfo& info);
   Napi::Value QueryTc(const Napi::CallbackInfo& info);
   Napi::Value AttachTcx(const Napi::CallbackInfo& info);
+#ifdef KUBEADAPT_TESTING
   // drain.cc
   Napi::Value Drain(const Napi::CallbackInfo& info);
   // ringbuf.cc
   Napi::Value ConsumeOverflow(const Napi::CallbackInfo& info);
   // test_run.cc
   Napi::Value TestRun(const Napi::CallbackInfo& info);
+#endif
   // maps.cc
   Napi::Value ReadMap(const Napi::CallbackInfo& info);
   Napi::Value ReadPairs(const Napi::CallbackInfo& info);
   Napi::Value UpdateMap(const Napi::CallbackInfo& info);
   Napi::Value DeleteKeys(const Napi::CallbackInfo& info);
+  Napi::Value UpdateEntry(const Napi::CallbackInfo& info);
+  Napi::Value DeleteEntry(const Napi::CallbackInfo& info);
   Napi::Value Control(const Napi::CallbackInfo& info);
   Napi::Value SetControl(const Napi::CallbackInfo& info);
   Napi::Value WaitForProgramsAsync(const Napi::CallbackInfo& info);
@@ -52,6 +58,9 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
   void CheckOpen(Napi::Env env) const;
   bpf_map* NamedMap(Napi::Env env, const std::string& name) const;
 
+  friend class ObjectWorker;
+  // Async workers in flight (object_worker.h): each holds this object's fds.
+  uint32_t busy_ = 0;
   bpf_object* obj_ = nullptr;
   // The overflow ring buffer, mapped by hand so the consumer position moves
   // only when the ledger has the records (ringbuf.cc).

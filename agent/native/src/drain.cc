@@ -1,12 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-// Draining the flow maps. The programs write one of two maps (flow_control's
-// active_slot). A drain flips the slot, waits for one RCU grace period so no
+// Draining the flow maps in one call (testing addon only: tests and bench/;
+// the agent drains through the ledger's readPairs/deleteKeys transaction).
+// The programs write one of two maps (flow_control's active_slot). A drain flips the slot, waits for one RCU grace period so no
 // program still writes the old map, then empties the old map. No writer ever
 // races the drain, so no increment is lost between a copy and a delete.
 #include <bpf/bpf.h>
-#include <linux/membarrier.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <vector>
@@ -15,18 +13,9 @@
 #include "errors.h"
 #include "flows.h"
 #include "maps.h"
+#include "object_worker.h"
 
 namespace ebpf_agent {
-
-// TC programs run inside RCU read-side sections; MEMBARRIER_CMD_GLOBAL returns
-// only after synchronize_rcu(), i.e. after every program that could still see
-// the old slot has returned.
-void WaitForPrograms() {
-  if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) != 0) {
-    // nohz_full kernels refuse it; programs finish in microseconds.
-    usleep(20000);
-  }
-}
 
 namespace {
 
@@ -92,14 +81,13 @@ int DrainIterate(int fd, std::vector<uint8_t>& out) {
   return 0;
 }
 
-class DrainWorker : public Napi::AsyncWorker {
+class DrainWorker : public ObjectWorker {
  public:
-  DrainWorker(Napi::Env env, int control_fd, int map_fds[2], bool flip)
-      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), control_fd_(control_fd), flip_(flip) {
+  DrainWorker(Napi::Env env, BpfObject* obj, int control_fd, int map_fds[2], bool flip)
+      : ObjectWorker(env, obj), control_fd_(control_fd), flip_(flip) {
     map_fds_[0] = map_fds[0];
     map_fds_[1] = map_fds[1];
   }
-  Napi::Promise Promise() { return deferred_.Promise(); }
 
   void Execute() override {
     uint32_t zero = 0;
@@ -127,20 +115,13 @@ class DrainWorker : public Napi::AsyncWorker {
     out.Set("records", Napi::Buffer<uint8_t>::Copy(env, records_.data(), records_.size()));
     deferred_.Resolve(out);
   }
-  void OnError(const Napi::Error&) override { deferred_.Reject(ErrnoError(Env(), failure_.err, failure_.what).Value()); }
 
  private:
-  void Fail(int err, std::string what) {
-    failure_ = {err ? err : EIO, std::move(what)};
-    SetError(failure_.what);
-  }
-  Napi::Promise::Deferred deferred_;
   int control_fd_;
   int map_fds_[2];
   bool flip_;
   uint32_t slot_ = 0;
   std::vector<uint8_t> records_;
-  ErrnoFailure failure_;
 };
 
 }  // namespace
@@ -156,10 +137,7 @@ Napi::Value BpfObject::Drain(const Napi::CallbackInfo& info) {
     if (o.Has("flip")) flip = o.Get("flip").ToBoolean();
   }
   int maps[2] = {MapFd("connection_flows"), MapFd("connection_flows_1")};
-  auto* w = new DrainWorker(env, MapFd("flow_control"), maps, flip);
-  Napi::Promise p = w->Promise();
-  w->Queue();
-  return p;
+  return (new DrainWorker(env, this, MapFd("flow_control"), maps, flip))->Start();
 }
 
 }  // namespace ebpf_agent

@@ -9,6 +9,7 @@
 #include <linux/pkt_cls.h>
 #include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
+#include <arpa/inet.h>
 #include <net/if.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include <cerrno>
 #include <cstring>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "errors.h"
@@ -223,31 +225,92 @@ Napi::Value ProgramName(const Napi::CallbackInfo& info) {
 
 namespace ebpf_agent {
 
-// defaultRouteIfindexes() -> ifindexes that carry a default route (IPv4 or
-// IPv6, main table): the node's uplinks, even when one is a veth (kind nodes).
-Napi::Value DefaultRouteIfindexes(const Napi::CallbackInfo& info) {
+// listRoutes() -> [{family, dst, dstLen, gateway, ifindex, table, type, protocol}]:
+// every route of both families, one entry per next hop (a multipath route
+// gives one per path). Discovery reads which links carry routes to networks
+// or through gateways: those are uplinks, even when they are veths.
+namespace {
+
+struct RouteHop {
+  int family;
+  std::string dst;
+  int dst_len;
+  std::string gateway;
+  int ifindex;
+  uint32_t table;
+  int type;
+  int protocol;
+};
+
+std::string AddressText(int family, const void* data) {
+  char text[INET6_ADDRSTRLEN] = "";
+  inet_ntop(family, data, text, sizeof(text));
+  return text;
+}
+
+// RTA_GATEWAY carries an address of the route's family; RTA_VIA (an IPv4
+// route through an IPv6 next hop) carries its own family first.
+std::string GatewayOf(int family, rtattr* a) {
+  if (a->rta_type == RTA_GATEWAY) return AddressText(family, RTA_DATA(a));
+  auto* via = static_cast<rtvia*>(RTA_DATA(a));
+  return AddressText(via->rtvia_family, via->rtvia_addr);
+}
+
+}  // namespace
+
+Napi::Value ListRoutes(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::vector<int> out;
+  std::vector<RouteHop> out;
   for (int family : {AF_INET, AF_INET6}) {
     Request req(RTM_GETROUTE, NLM_F_DUMP);
     req.Body<rtmsg>()->rtm_family = family;
     int err = Transact(req, [&](nlmsghdr* h) {
       if (h->nlmsg_type != RTM_NEWROUTE) return;
       auto* rt = static_cast<rtmsg*>(NLMSG_DATA(h));
-      if (rt->rtm_dst_len != 0 || rt->rtm_type != RTN_UNICAST) return;
-      uint32_t table = rt->rtm_table;
-      int oif = 0;
+      RouteHop base{family == AF_INET ? 4 : 6, family == AF_INET ? "0.0.0.0" : "::", rt->rtm_dst_len, "", 0, rt->rtm_table, rt->rtm_type, rt->rtm_protocol};
+      rtattr* multipath = nullptr;
       int len = RTM_PAYLOAD(h);
       for (rtattr* a = RTM_RTA(rt); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
-        if (a->rta_type == RTA_TABLE) table = *static_cast<uint32_t*>(RTA_DATA(a));
-        if (a->rta_type == RTA_OIF) oif = *static_cast<int*>(RTA_DATA(a));
+        switch (a->rta_type) {
+          case RTA_TABLE: base.table = *static_cast<uint32_t*>(RTA_DATA(a)); break;
+          case RTA_DST: base.dst = AddressText(family, RTA_DATA(a)); break;
+          case RTA_OIF: base.ifindex = *static_cast<int*>(RTA_DATA(a)); break;
+          case RTA_GATEWAY:
+          case RTA_VIA: base.gateway = GatewayOf(family, a); break;
+          case RTA_MULTIPATH: multipath = a; break;
+        }
       }
-      if (table == RT_TABLE_MAIN && oif) out.push_back(oif);
+      if (!multipath) {
+        out.push_back(base);
+        return;
+      }
+      int left = RTA_PAYLOAD(multipath);
+      for (auto* nh = static_cast<rtnexthop*>(RTA_DATA(multipath)); RTNH_OK(nh, left); left -= NLMSG_ALIGN(nh->rtnh_len), nh = RTNH_NEXT(nh)) {
+        RouteHop hop = base;
+        hop.ifindex = nh->rtnh_ifindex;
+        hop.gateway = "";
+        int alen = nh->rtnh_len - sizeof(*nh);
+        for (rtattr* a = RTNH_DATA(nh); RTA_OK(a, alen); a = RTA_NEXT(a, alen)) {
+          if (a->rta_type == RTA_GATEWAY || a->rta_type == RTA_VIA) hop.gateway = GatewayOf(family, a);
+        }
+        out.push_back(hop);
+      }
     });
-    if (err) throw ErrnoError(env, err, "listing default routes over rtnetlink");
+    if (err) throw ErrnoError(env, err, "listing routes over rtnetlink");
   }
   Napi::Array arr = Napi::Array::New(env, out.size());
-  for (size_t i = 0; i < out.size(); i++) arr.Set(i, out[i]);
+  for (size_t i = 0; i < out.size(); i++) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("family", out[i].family);
+    o.Set("dst", out[i].dst);
+    o.Set("dstLen", out[i].dst_len);
+    if (!out[i].gateway.empty()) o.Set("gateway", out[i].gateway);
+    o.Set("ifindex", out[i].ifindex);
+    o.Set("table", out[i].table);
+    o.Set("type", out[i].type);
+    o.Set("protocol", out[i].protocol);
+    arr.Set(i, o);
+  }
   return arr;
 }
 

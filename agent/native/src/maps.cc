@@ -3,6 +3,8 @@
 // read a whole map, write and delete keys in batches, and the flow_control
 // record that says which slot is live and which transaction is in flight.
 #include <bpf/bpf.h>
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
 
 #include <malloc.h>
 #include <unistd.h>
@@ -17,13 +19,27 @@
 #include "errors.h"
 #include "flows.h"
 #include "maps.h"
+#include "object_worker.h"
 #include "pair_fold.h"
 
 namespace ebpf_agent {
+
+// TC programs run inside RCU read-side sections; MEMBARRIER_CMD_GLOBAL returns
+// only after synchronize_rcu(), i.e. after every program that could still see
+// the old slot has returned.
+void WaitForPrograms() {
+  if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) != 0) {
+    // nohz_full kernels refuse it; programs finish in microseconds.
+    usleep(20000);
+  }
+}
+
 namespace {
 
 // The worker threads' malloc arenas keep what a large read freed (tens of MiB
-// at 100k pairs) unless asked to hand it back.
+// at 100k pairs) unless asked to hand it back. Called at the end of Execute(),
+// on the worker thread that freed it: trimming walks every arena and took
+// milliseconds on the JS thread.
 void ReleaseFreedMemory() { malloc_trim(0); }
 
 // Reads every entry with batch lookups (5.6+), or get_next_key where the
@@ -91,51 +107,6 @@ int ReadAll(int fd, uint32_t key_size, uint32_t value_size, std::vector<uint8_t>
   return 0;
 }
 
-class ReadMapWorker : public Napi::AsyncWorker {
- public:
-  ReadMapWorker(Napi::Env env, int fd, uint32_t ks, uint32_t vs, std::string name, bool interleave)
-      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), fd_(fd), ks_(ks), vs_(vs),
-        name_(std::move(name)), interleave_(interleave) {}
-  Napi::Promise Promise() { return deferred_.Promise(); }
-  void Execute() override {
-    err_ = ReadAll(fd_, ks_, vs_, keys_, values_, count_);
-    if (err_) return SetError("reading map " + name_);
-    if (!interleave_) return;
-    // key, value, key, value...: the layout drain() returns, which the
-    // TypeScript decoders read.
-    records_.resize(static_cast<size_t>(count_) * (ks_ + vs_));
-    for (uint32_t i = 0; i < count_; i++) {
-      uint8_t* r = records_.data() + static_cast<size_t>(i) * (ks_ + vs_);
-      std::memcpy(r, keys_.data() + static_cast<size_t>(i) * ks_, ks_);
-      std::memcpy(r + ks_, values_.data() + static_cast<size_t>(i) * vs_, vs_);
-    }
-  }
-  void OnOK() override {
-    Napi::Env env = Env();
-    Napi::Object out = Napi::Object::New(env);
-    out.Set("count", count_);
-    out.Set("keys", Napi::Buffer<uint8_t>::Copy(env, keys_.data(), keys_.size()));
-    out.Set("values", Napi::Buffer<uint8_t>::Copy(env, values_.data(), values_.size()));
-    if (interleave_) out.Set("records", Napi::Buffer<uint8_t>::Copy(env, records_.data(), records_.size()));
-    keys_ = {};
-    values_ = {};
-    records_ = {};
-    ReleaseFreedMemory();
-    deferred_.Resolve(out);
-  }
-  void OnError(const Napi::Error&) override { deferred_.Reject(ErrnoError(Env(), err_, "reading map " + name_).Value()); }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  int fd_;
-  uint32_t ks_, vs_;
-  std::string name_;
-  bool interleave_;
-  std::vector<uint8_t> keys_, values_, records_;
-  uint32_t count_ = 0;
-  int err_ = 0;
-};
-
 // A vector handed to JavaScript as a Buffer without a copy: the Buffer owns
 // it. V8 is told its size, or it would not count towards the next GC and a
 // drain's buffers (~10 MiB at 100k pairs) would pile up between GCs.
@@ -153,28 +124,68 @@ Napi::Buffer<uint8_t> MoveToBuffer(Napi::Env env, std::vector<T>&& v) {
                                     owned);
 }
 
+class ReadMapWorker : public ObjectWorker {
+ public:
+  ReadMapWorker(Napi::Env env, BpfObject* obj, int fd, uint32_t ks, uint32_t vs, std::string name, bool interleave)
+      : ObjectWorker(env, obj), fd_(fd), ks_(ks), vs_(vs), name_(std::move(name)), interleave_(interleave) {}
+  void Execute() override {
+    int err = ReadAll(fd_, ks_, vs_, keys_, values_, count_);
+    if (err) return Fail(err, "reading map " + name_);
+    if (interleave_) {
+      // key, value, key, value...: the layout drain() returns, which the
+      // TypeScript decoders read.
+      records_.resize(static_cast<size_t>(count_) * (ks_ + vs_));
+      for (uint32_t i = 0; i < count_; i++) {
+        uint8_t* r = records_.data() + static_cast<size_t>(i) * (ks_ + vs_);
+        std::memcpy(r, keys_.data() + static_cast<size_t>(i) * ks_, ks_);
+        std::memcpy(r + ks_, values_.data() + static_cast<size_t>(i) * vs_, vs_);
+      }
+    }
+    ReleaseFreedMemory();
+  }
+  void OnOK() override {
+    Napi::Env env = Env();
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("count", count_);
+    out.Set("keys", MoveToBuffer(env, std::move(keys_)));
+    out.Set("values", MoveToBuffer(env, std::move(values_)));
+    if (interleave_) out.Set("records", MoveToBuffer(env, std::move(records_)));
+    deferred_.Resolve(out);
+  }
+
+ private:
+  int fd_;
+  uint32_t ks_, vs_;
+  std::string name_;
+  bool interleave_;
+  std::vector<uint8_t> keys_, values_, records_;
+  uint32_t count_ = 0;
+};
+
 // Reads a flow map and folds its connections per pair (family, protocol,
 // addresses) off the JS thread: JavaScript then sees one record per pair, not
 // per connection (bench/drain.ts). The fold's entries are the records:
 // pair_key (36 B), bytes, packets (u64), connections (u32): 56 B.
 static_assert(sizeof(PairFolder::Entry) == sizeof(pair_key) + 20, "pair record layout");
 
-class ReadPairsWorker : public Napi::AsyncWorker {
+class ReadPairsWorker : public ObjectWorker {
  public:
-  ReadPairsWorker(Napi::Env env, int fd, std::string name)
-      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), fd_(fd), name_(std::move(name)) {}
-  Napi::Promise Promise() { return deferred_.Promise(); }
+  ReadPairsWorker(Napi::Env env, BpfObject* obj, int fd, std::string name)
+      : ObjectWorker(env, obj), fd_(fd), name_(std::move(name)) {}
   void Execute() override {
-    std::vector<uint8_t> values;
-    err_ = ReadAll(fd_, sizeof(flow_key), sizeof(flow_stats), keys_, values, count_);
-    if (err_) return SetError("reading map " + name_);
-    PairFolder pairs(count_ / 4);
-    for (uint32_t i = 0; i < count_; i++) {
-      const auto* k = reinterpret_cast<const flow_key*>(keys_.data() + static_cast<size_t>(i) * sizeof(flow_key));
-      const auto* v = reinterpret_cast<const flow_stats*>(values.data() + static_cast<size_t>(i) * sizeof(flow_stats));
-      pairs.Add(*k, v->bytes, v->packets);
-    }
-    records_ = pairs.TakeEntries();
+    {
+      std::vector<uint8_t> values;
+      int err = ReadAll(fd_, sizeof(flow_key), sizeof(flow_stats), keys_, values, count_);
+      if (err) return Fail(err, "reading map " + name_);
+      PairFolder pairs(count_ / 4);
+      for (uint32_t i = 0; i < count_; i++) {
+        const auto* k = reinterpret_cast<const flow_key*>(keys_.data() + static_cast<size_t>(i) * sizeof(flow_key));
+        const auto* v = reinterpret_cast<const flow_stats*>(values.data() + static_cast<size_t>(i) * sizeof(flow_stats));
+        pairs.Add(*k, v->bytes, v->packets);
+      }
+      records_ = pairs.TakeEntries();
+    }  // the values and the fold's index are freed here, on this thread
+    ReleaseFreedMemory();
   }
   void OnOK() override {
     Napi::Env env = Env();
@@ -182,21 +193,105 @@ class ReadPairsWorker : public Napi::AsyncWorker {
     out.Set("count", count_);
     out.Set("keys", MoveToBuffer(env, std::move(keys_)));
     out.Set("pairs", MoveToBuffer(env, std::move(records_)));
-    ReleaseFreedMemory();
     deferred_.Resolve(out);
   }
-  void OnError(const Napi::Error&) override { deferred_.Reject(ErrnoError(Env(), err_, "reading map " + name_).Value()); }
 
  private:
-  Napi::Promise::Deferred deferred_;
   int fd_;
   std::string name_;
   std::vector<uint8_t> keys_;
   std::vector<PairFolder::Entry> records_;
   uint32_t count_ = 0;
-  int err_ = 0;
 };
 
+// The bytes of a Buffer argument, kept alive (and, by the contract in
+// native.d.ts, unchanged) until the worker has settled.
+class HeldBytes {
+ public:
+  explicit HeldBytes(const Napi::Buffer<uint8_t>& b) : ref_(Napi::Persistent(b)), data_(b.Data()), len_(b.Length()) {}
+  const uint8_t* data() const { return data_; }
+  size_t size() const { return len_; }
+
+ private:
+  Napi::Reference<Napi::Buffer<uint8_t>> ref_;
+  const uint8_t* data_;
+  size_t len_;
+};
+
+// Batch update (5.6+), element by element where the kernel lacks it.
+int UpdateAll(int fd, const uint8_t* keys, const uint8_t* values, uint32_t ks, uint32_t vs, uint32_t count) {
+  for (uint32_t done = 0; done < count;) {
+    uint32_t n = count - done;
+    LIBBPF_OPTS(bpf_map_batch_opts, opts);
+    int err = bpf_map_update_batch(fd, keys + static_cast<size_t>(done) * ks, values + static_cast<size_t>(done) * vs, &n,
+                                   &opts);
+    if (err && (errno == EINVAL || errno == ENOTSUP || errno == EOPNOTSUPP) && n == 0) {
+      for (; done < count; done++) {
+        if (bpf_map_update_elem(fd, keys + static_cast<size_t>(done) * ks, values + static_cast<size_t>(done) * vs,
+                                BPF_ANY))
+          return errno;
+      }
+      return 0;
+    }
+    if (err) return errno;
+    done += n;
+  }
+  return 0;
+}
+
+// One syscall for the whole batch where the kernel has it (5.6+); a key that
+// is already gone makes it stop early, and the loop finishes key by key.
+// Missing keys are not an error.
+int DeleteAll(int fd, const uint8_t* keys, uint32_t ks, size_t len) {
+  uint32_t count = len / ks;
+  if (!count) return 0;
+  LIBBPF_OPTS(bpf_map_batch_opts, opts);
+  uint32_t n = count;
+  if (bpf_map_delete_batch(fd, keys, &n, &opts) == 0) return 0;
+  size_t start = n <= count ? static_cast<size_t>(n) * ks : 0;
+  for (size_t off = start; off + ks <= len; off += ks) {
+    if (bpf_map_delete_elem(fd, keys + off) && errno != ENOENT) return errno;
+  }
+  return 0;
+}
+
+class UpdateMapWorker : public ObjectWorker {
+ public:
+  UpdateMapWorker(Napi::Env env, BpfObject* obj, int fd, std::string name, const Napi::Buffer<uint8_t>& keys,
+                  const Napi::Buffer<uint8_t>& values, uint32_t ks, uint32_t vs)
+      : ObjectWorker(env, obj), fd_(fd), name_(std::move(name)), keys_(keys), values_(values), ks_(ks), vs_(vs) {}
+  void Execute() override {
+    int err = UpdateAll(fd_, keys_.data(), values_.data(), ks_, vs_, keys_.size() / ks_);
+    if (err) Fail(err, "updating map " + name_);
+  }
+  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+
+ private:
+  int fd_;
+  std::string name_;
+  HeldBytes keys_, values_;
+  uint32_t ks_, vs_;
+};
+
+class DeleteKeysWorker : public ObjectWorker {
+ public:
+  DeleteKeysWorker(Napi::Env env, BpfObject* obj, int fd, std::string name, const Napi::Buffer<uint8_t>& keys,
+                   uint32_t ks)
+      : ObjectWorker(env, obj), fd_(fd), name_(std::move(name)), keys_(keys), ks_(ks) {}
+  void Execute() override {
+    int err = DeleteAll(fd_, keys_.data(), ks_, keys_.size());
+    if (err) Fail(err, "deleting from map " + name_);
+  }
+  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+
+ private:
+  int fd_;
+  std::string name_;
+  HeldBytes keys_;
+  uint32_t ks_;
+};
+
+// No fds: the grace period is global.
 class WaitWorker : public Napi::AsyncWorker {
  public:
   explicit WaitWorker(Napi::Env env) : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)) {}
@@ -223,10 +318,8 @@ Napi::Value BpfObject::ReadMap(const Napi::CallbackInfo& info) {
   std::string name = info[0].As<Napi::String>();
   bool interleave = info.Length() > 1 && info[1].IsObject() && info[1].As<Napi::Object>().Get("interleave").ToBoolean();
   bpf_map* m = NamedMap(env, name);
-  auto* w = new ReadMapWorker(env, bpf_map__fd(m), bpf_map__key_size(m), bpf_map__value_size(m), name, interleave);
-  Napi::Promise p = w->Promise();
-  w->Queue();
-  return p;
+  return (new ReadMapWorker(env, this, bpf_map__fd(m), bpf_map__key_size(m), bpf_map__value_size(m), name, interleave))
+      ->Start();
 }
 
 // readPairs(flowMapName) -> Promise<{count, keys: Buffer (flow_key each), pairs: Buffer (56 B each)}>
@@ -236,13 +329,10 @@ Napi::Value BpfObject::ReadPairs(const Napi::CallbackInfo& info) {
   bpf_map* m = NamedMap(env, name);
   if (bpf_map__key_size(m) != sizeof(flow_key) || bpf_map__value_size(m) != sizeof(flow_stats))
     throw ErrnoError(env, EINVAL, "readPairs: " + name + " is not a flow map");
-  auto* w = new ReadPairsWorker(env, bpf_map__fd(m), name);
-  Napi::Promise p = w->Promise();
-  w->Queue();
-  return p;
+  return (new ReadPairsWorker(env, this, bpf_map__fd(m), name))->Start();
 }
 
-// updateMap(name, keys, values): same count of fixed-size keys and values.
+// updateMap(name, keys, values) -> Promise<void>: same count of fixed-size keys and values.
 Napi::Value BpfObject::UpdateMap(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string name = info[0].As<Napi::String>();
@@ -253,46 +343,47 @@ Napi::Value BpfObject::UpdateMap(const Napi::CallbackInfo& info) {
   uint32_t count = keys.Length() / ks;
   if (keys.Length() != count * ks || values.Length() != static_cast<size_t>(count) * vs)
     throw ErrnoError(env, EINVAL, "updating map " + name + ": keys and values do not match the map's sizes");
-  int fd = bpf_map__fd(m);
-  for (uint32_t done = 0; done < count;) {
-    uint32_t n = count - done;
-    LIBBPF_OPTS(bpf_map_batch_opts, opts);
-    int err = bpf_map_update_batch(fd, keys.Data() + static_cast<size_t>(done) * ks,
-                                   values.Data() + static_cast<size_t>(done) * vs, &n, &opts);
-    if (err && (errno == EINVAL || errno == ENOTSUP || errno == EOPNOTSUPP) && n == 0) {
-      for (; done < count; done++) {
-        if (bpf_map_update_elem(fd, keys.Data() + static_cast<size_t>(done) * ks,
-                                values.Data() + static_cast<size_t>(done) * vs, BPF_ANY))
-          throw ErrnoError(env, errno, "updating map " + name);
-      }
-      break;
-    }
-    if (err) throw ErrnoError(env, errno, "updating map " + name);
-    done += n;
-  }
-  return env.Undefined();
+  return (new UpdateMapWorker(env, this, bpf_map__fd(m), name, keys, values, ks, vs))->Start();
 }
 
-// deleteKeys(name, keys): missing keys are not an error.
+// deleteKeys(name, keys) -> Promise<void>: missing keys are not an error.
 Napi::Value BpfObject::DeleteKeys(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string name = info[0].As<Napi::String>();
   bpf_map* m = NamedMap(env, name);
   auto keys = info[1].As<Napi::Buffer<uint8_t>>();
   uint32_t ks = bpf_map__key_size(m);
-  int fd = bpf_map__fd(m);
-  uint32_t count = keys.Length() / ks;
-  LIBBPF_OPTS(bpf_map_batch_opts, opts);
-  uint32_t n = count;
-  // One syscall for the whole batch where the kernel has it (5.6+); a key
-  // that is already gone makes it stop early, and the loop below finishes.
-  size_t start = 0;
-  if (count && bpf_map_delete_batch(fd, keys.Data(), &n, &opts) == 0) return env.Undefined();
-  if (n <= count) start = static_cast<size_t>(n) * ks;
-  for (size_t off = start; off + ks <= keys.Length(); off += ks) {
-    if (bpf_map_delete_elem(fd, keys.Data() + off) && errno != ENOENT)
-      throw ErrnoError(env, errno, "deleting from map " + name);
-  }
+  if (keys.Length() % ks)
+    throw ErrnoError(env, EINVAL, "deleting from map " + name + ": keys do not match the map's key size");
+  return (new DeleteKeysWorker(env, this, bpf_map__fd(m), name, keys, ks))->Start();
+}
+
+// updateEntry(name, key, value): one element, one syscall, on the JS thread.
+// For small bookkeeping maps (tc_qdiscs) written at attach time, where a
+// promise would ripple through synchronous callers for microseconds of work.
+Napi::Value BpfObject::UpdateEntry(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string name = info[0].As<Napi::String>();
+  bpf_map* m = NamedMap(env, name);
+  auto key = info[1].As<Napi::Buffer<uint8_t>>();
+  auto value = info[2].As<Napi::Buffer<uint8_t>>();
+  if (key.Length() != bpf_map__key_size(m) || value.Length() != bpf_map__value_size(m))
+    throw ErrnoError(env, EINVAL, "updating an entry of map " + name + ": key or value does not match the map's sizes");
+  if (bpf_map_update_elem(bpf_map__fd(m), key.Data(), value.Data(), BPF_ANY))
+    throw ErrnoError(env, errno, "updating an entry of map " + name);
+  return env.Undefined();
+}
+
+// deleteEntry(name, key): one element, one syscall; a missing key is not an error.
+Napi::Value BpfObject::DeleteEntry(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string name = info[0].As<Napi::String>();
+  bpf_map* m = NamedMap(env, name);
+  auto key = info[1].As<Napi::Buffer<uint8_t>>();
+  if (key.Length() != bpf_map__key_size(m))
+    throw ErrnoError(env, EINVAL, "deleting an entry of map " + name + ": key does not match the map's key size");
+  if (bpf_map_delete_elem(bpf_map__fd(m), key.Data()) && errno != ENOENT)
+    throw ErrnoError(env, errno, "deleting an entry of map " + name);
   return env.Undefined();
 }
 
@@ -363,6 +454,23 @@ Napi::Value PinnedMapKeys(const Napi::CallbackInfo& info) {
   }
   close(fd);
   return Napi::Buffer<uint8_t>::Copy(env, keys.data(), keys.size());
+}
+
+// pinnedMapMaxEntries(path) -> max_entries of the map pinned at path (null
+// when nothing is pinned there): a pinned map keeps the size it was created
+// with, and libbpf refuses to reuse it under another size.
+Napi::Value PinnedMapMaxEntries(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>();
+  int fd = bpf_obj_get(path.c_str());
+  if (fd < 0) return env.Null();
+  bpf_map_info mi{};
+  uint32_t len = sizeof(mi);
+  int rc = bpf_obj_get_info_by_fd(fd, &mi, &len);
+  int e = errno;
+  close(fd);
+  if (rc) throw ErrnoError(env, e, "reading map info of " + path);
+  return Napi::Number::New(env, mi.max_entries);
 }
 
 }  // namespace ebpf_agent

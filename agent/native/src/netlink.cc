@@ -126,18 +126,19 @@ Napi::Object LinkMonitor::Init(Napi::Env env, Napi::Object exports) {
 }
 
 // new LinkMonitor(onChange): onChange() runs on the JS thread after links
-// appear, vanish or change; bursts are coalesced into one call.
+// appear, vanish or change, or routes do; bursts are coalesced into one call.
 LinkMonitor::LinkMonitor(const Napi::CallbackInfo& info) : Napi::ObjectWrap<LinkMonitor>(info) {
   Napi::Env env = info.Env();
   sock_ = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
   if (sock_ < 0) throw ErrnoError(env, errno, "opening rtnetlink socket");
   sockaddr_nl addr{};
   addr.nl_family = AF_NETLINK;
-  addr.nl_groups = RTMGRP_LINK;
+  // Routes too: a link becomes an uplink when routes through it appear (interfaces/roles.ts).
+  addr.nl_groups = RTMGRP_LINK | RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE;
   if (bind(sock_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) < 0) {
     int e = errno;
     close(sock_);
-    throw ErrnoError(env, e, "subscribing to rtnetlink link events");
+    throw ErrnoError(env, e, "subscribing to rtnetlink link and route events");
   }
   wake_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   notify_ = Napi::ThreadSafeFunction::New(env, info[0].As<Napi::Function>(), "LinkMonitor", 0, 1);

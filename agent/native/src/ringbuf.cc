@@ -96,6 +96,7 @@ Napi::Value BpfObject::RingAdvance(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+#ifdef KUBEADAPT_TESTING
 // consumeOverflow() -> Buffer of flow_record: peek everything and release it
 // (tests and benchmarks; the agent uses ringPeek/ringAdvance through the ledger).
 Napi::Value BpfObject::ConsumeOverflow(const Napi::CallbackInfo& info) {
@@ -104,5 +105,7 @@ Napi::Value BpfObject::ConsumeOverflow(const Napi::CallbackInfo& info) {
   __atomic_store_n(static_cast<uint64_t*>(ring_consumer_), end, __ATOMIC_RELEASE);
   return peek.Get("records");
 }
+
+#endif
 
 }  // namespace ebpf_agent

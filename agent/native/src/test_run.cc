@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // BPF_PROG_TEST_RUN: runs a program on a hand-built packet, for unit tests and
-// benchmarks.
+// benchmarks (testing addon only).
 #include <bpf/bpf.h>
 #include <linux/bpf.h>
 

@@ -1,14 +1,36 @@
 // Every IP pair the agent exports, one row each, kept in columns: the pinned
 // ledger's totals (bytes, packets, epoch) mirrored in memory, the pair's label
-// text built once, and its activity. It is both the ledger's memory and the
-// series /metrics renders (metrics/pair-series.ts), so a pair costs a few
-// hundred bytes instead of the ~1.8 KiB that prom-client's per-series objects
-// plus two keyed maps took (bench/ footprint at 100k pairs).
+// text built once, and its activity. It is the storage of the Ledger
+// (ledger.ts), its only writer; /metrics renders the series from it through
+// the read-only PairView (metrics/pair-series.ts). A pair costs a few hundred
+// bytes instead of the ~1.8 KiB that prom-client's per-series objects plus two
+// keyed maps took (bench/ footprint at 100k pairs).
 import { PROTOCOL_NAMES } from '../bpf/records.js';
 import { formatIPv4, formatIPv6 } from '../bpf/ip.js';
 
 /** struct pair_key (bpf/flows.h): family, protocol, pad, src[16], dst[16]. */
 export const PAIR_KEY_SIZE = 36;
+
+export type PairColumn = 'bytes' | 'packets' | 'connections';
+
+/**
+ * What renderers may see of the pairs: rows below `end`, live ones with their
+ * label text and their exported values. No writes: the ledger owns the values.
+ */
+export interface PairView {
+  readonly end: number;
+  readonly size: number;
+  /** `{src_ip="…",dst_ip="…",protocol="…"}` per row; undefined: no pair there. */
+  readonly labels: readonly (string | undefined)[];
+  /** Whether the active-connections series are exported (EBPF_CONNECTION_TRACKING). */
+  readonly trackConnections: boolean;
+  live(row: number): boolean;
+  labelsOf(row: number): PairLabels;
+  column(name: PairColumn): ArrayLike<number>;
+  /** A reader in progress keeps removed rows from being reused (see PairTable). */
+  beginRead(): void;
+  endRead(): void;
+}
 
 export interface PairLabels {
   src_ip: string;
@@ -141,7 +163,7 @@ export function labelText(key: Uint8Array, at: number): string {
   return scratch.toString('latin1', 0, n);
 }
 
-export class PairTable {
+export class PairTable implements PairView {
   private readonly index = new PairIndex(this);
   private readonly freeRows: number[] = [];
   /**
@@ -172,6 +194,27 @@ export class PairTable {
 
   get size(): number {
     return this.index.size;
+  }
+
+  column(name: PairColumn): ArrayLike<number> {
+    return this[name];
+  }
+
+  /** Every pair gone (a ledger reopened); capacity and readers stay. */
+  clear(): void {
+    for (let row = 0; row < this.end; row++) this.remove(row);
+  }
+
+  /** The row of each of `n` pair_keys (`stride` bytes apart), -1 where there is none; adds nothing. */
+  findRows(raw: Uint8Array, n: number, stride: number): Int32Array {
+    const rows = new Int32Array(n);
+    for (let i = 0; i < n; i++) rows[i] = this.find(raw, i * stride);
+    return rows;
+  }
+
+  /** Room for `more` rows beyond the end, made in one step. */
+  reserveRows(more: number): void {
+    if (this.end + more > this.capacity) this.reserve(Math.max(this.end + more, this.capacity * 2));
   }
 
   /** The row of the pair_key at raw[at..], or -1. */
@@ -229,32 +272,6 @@ export class PairTable {
 
   labelsOf(row: number): PairLabels {
     return pairLabels(this.keys, row * PAIR_KEY_SIZE);
-  }
-
-  /**
-   * The row of each of `n` pair_keys (`stride` bytes apart), with one lookup
-   * per key; the missing ones are added after room is made for all of them in
-   * one step (doubling through every power of two left each smaller copy
-   * behind for the GC). Keys `accept` refuses get -1 and no row.
-   */
-  rowsOf(raw: Uint8Array, n: number, stride: number, accept: (at: number) => boolean = () => true): Int32Array {
-    const rows = new Int32Array(n);
-    let missing = 0;
-    for (let i = 0; i < n; i++) {
-      const at = i * stride;
-      rows[i] = accept(at) ? this.find(raw, at) : -1;
-      if (rows[i]! < 0) missing++;
-    }
-    if (!missing) return rows;
-    if (this.end + missing > this.capacity) this.reserve(Math.max(this.end + missing, this.capacity * 2));
-    for (let i = 0; i < n; i++) {
-      const at = i * stride;
-      if (rows[i]! >= 0 || !accept(at)) continue;
-      // Found again first: a key repeated in the batch gets the row its first copy made.
-      const row = this.find(raw, at);
-      rows[i] = row >= 0 ? row : this.add(raw, at);
-    }
-    return rows;
   }
 
   private reserve(capacity: number): void {

@@ -1,6 +1,7 @@
 // Every agent setting, once: environment variable, CLI flag, default, what is
 // accepted and how it is parsed. `--help`, the config errors, docs/configuration.md
 // and the chart's env wiring all read this table.
+import { isIP } from 'node:net';
 
 export interface Setting<T> {
   readonly env: string;
@@ -19,6 +20,9 @@ export interface Setting<T> {
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
+/** Longer duration text is garbage (a real one is 1h2m3s), not a sum worth computing. */
+const MAX_DURATION_LENGTH = 32;
+
 /** Parses Go-style durations such as 500ms, 1s, 25s, 1m30s into milliseconds. */
 export function parseDuration(text: string): number | undefined {
   const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
@@ -28,7 +32,7 @@ export function parseDuration(text: string): number | undefined {
     total += Number(m[1]) * DURATION_UNITS[m[2]!]!;
     consumed = re.lastIndex;
   }
-  if (text.length === 0 || consumed !== text.length) return undefined;
+  if (text.length === 0 || text.length > MAX_DURATION_LENGTH || consumed !== text.length) return undefined;
   return Math.round(total);
 }
 
@@ -41,7 +45,8 @@ export function formatDuration(ms: number): string {
 
 function integer(min: number, max: number) {
   return (text: string): number | undefined => {
-    if (!/^\d+$/.test(text)) return undefined;
+    // Plain decimal only: no sign, no 0x/0o/1e3, no leading zeros (010 is not 8 here, nor 10).
+    if (!/^(0|[1-9][0-9]{0,15})$/.test(text)) return undefined;
     const n = Number(text);
     return n >= min && n <= max ? n : undefined;
   };
@@ -61,15 +66,37 @@ function durationBetween(minMs: number, maxMs: number) {
 const bool = (text: string): boolean | undefined =>
   text === 'true' ? true : text === 'false' ? false : undefined;
 
+// Node's own parser (what listen() will be given), without zone IDs: a link-local
+// address with %eth0 binds one interface, which hostNetwork never needs.
 const ipAddress = (text: string): string | undefined =>
-  /^(\d{1,3}\.){3}\d{1,3}$/.test(text) && text.split('.').every((o) => Number(o) <= 255)
-    ? text
-    : /^[0-9a-fA-F:.]+$/.test(text) && text.includes(':')
-      ? text
-      : undefined;
+  isIP(text) !== 0 && !text.includes('%') ? text : undefined;
 
-const absolutePath = (text: string): string | undefined =>
-  text.startsWith('/') && !text.includes('\0') && text.length > 1 ? text.replace(/\/+$/, '') : undefined;
+/** Longest path accepted: the pins add their own names below it and Linux stops at PATH_MAX (4096). */
+export const MAX_PATH_LENGTH = 1024;
+
+/**
+ * An absolute path in plain ASCII, without `.` or `..` segments: the pin path
+ * is removed recursively on cleanup, so `/sys/fs/bpf/../../etc` must never reach
+ * the filesystem, and names a shell or a log viewer could show differently
+ * (unicode look-alikes, control characters) are refused rather than escaped.
+ */
+const absolutePath = (text: string): string | undefined => {
+  if (text.length < 2 || text.length > MAX_PATH_LENGTH || !/^\/[A-Za-z0-9._:@/-]+$/.test(text)) return undefined;
+  const trimmed = text.replace(/\/+$/, '');
+  const segments = trimmed.split('/').slice(1);
+  if (segments.length === 0 || segments.some((seg) => seg === '' || seg === '.' || seg === '..')) return undefined;
+  return trimmed;
+};
+
+/**
+ * Linux interface names (1-15 bytes, no whitespace, '/' or ':'), each
+ * optionally ending in '*' to match a prefix; comma-separated.
+ */
+export const INTERFACE_LIST_PATTERN = '^(auto|[^\\s/:,*]{1,15}\\*?(,[^\\s/:,*]{1,15}\\*?)*)$';
+const INTERFACE_LIST = new RegExp(INTERFACE_LIST_PATTERN);
+
+const interfaceList = (text: string): 'auto' | readonly string[] | undefined =>
+  text === 'auto' ? 'auto' : INTERFACE_LIST.test(text) ? text.split(',') : undefined;
 
 const str = (v: string) => v;
 /** Switches named on/off in the issue tracker's words; true/false as every other switch here. */
@@ -87,6 +114,22 @@ export const SETTINGS = {
     env: 'EBPF_METRICS_ADDRESS', flag: '--metrics-address', chartValue: 'config.metricsAddress',
     default: '0.0.0.0', description: 'Address the HTTP server binds to',
     accepted: 'an IPv4 or IPv6 address such as 0.0.0.0, 127.0.0.1 or ::', parse: ipAddress, format: str,
+  },
+  metricsAuth: {
+    env: 'EBPF_METRICS_AUTH', flag: '--metrics-auth', chartValue: 'config.metricsAuth',
+    default: 'none' as 'none' | 'kubernetes',
+    description: 'none: /metrics over plain HTTP to anyone who reaches the port; kubernetes: HTTPS, and each request\'s bearer token must pass a TokenReview and a SubjectAccessReview for get on the non-resource URL /metrics (/health/* stays open for the kubelet)',
+    accepted: 'one of none, kubernetes', parse: oneOf('none', 'kubernetes'), format: str,
+  },
+  metricsTlsCertFile: {
+    env: 'EBPF_METRICS_TLS_CERT_FILE', flag: '--metrics-tls-cert-file',
+    default: '/etc/ebpf-agent/tls/tls.crt', description: 'PEM certificate (chain) of the HTTPS server when EBPF_METRICS_AUTH is kubernetes; re-read when it changes',
+    accepted: `an absolute path (A-Z a-z 0-9 . _ : @ - /, no . or .. segments, at most ${MAX_PATH_LENGTH} characters)`, parse: absolutePath, format: str,
+  },
+  metricsTlsKeyFile: {
+    env: 'EBPF_METRICS_TLS_KEY_FILE', flag: '--metrics-tls-key-file',
+    default: '/etc/ebpf-agent/tls/tls.key', description: 'PEM private key of the HTTPS server when EBPF_METRICS_AUTH is kubernetes; re-read when it changes',
+    accepted: `an absolute path (A-Z a-z 0-9 . _ : @ - /, no . or .. segments, at most ${MAX_PATH_LENGTH} characters)`, parse: absolutePath, format: str,
   },
   collectionInterval: {
     env: 'EBPF_COLLECTION_INTERVAL', flag: '--collection-interval', chartValue: 'config.collectionInterval',
@@ -118,12 +161,17 @@ export const SETTINGS = {
   pinPath: {
     env: 'EBPF_BPF_PIN_PATH', flag: '--bpf-pin-path', chartValue: 'config.pinPath',
     default: '/sys/fs/bpf/kubeadapt', description: 'bpffs directory where the agent pins its maps',
-    accepted: 'an absolute path on a bpf filesystem', parse: absolutePath, format: str,
+    accepted: `an absolute path on a bpf filesystem (A-Z a-z 0-9 . _ : @ - /, no . or .. segments, at most ${MAX_PATH_LENGTH} characters)`, parse: absolutePath, format: str,
   },
   maxFlows: {
     env: 'EBPF_MAX_FLOWS', flag: '--max-flows', chartValue: 'config.maxFlows',
     default: 65536, description: 'Capacity of the flow map (connections per collection interval); new flows beyond it go to the overflow ring buffer',
     accepted: 'an integer from 16 to 16777216', parse: integer(16, 16_777_216), format: num,
+  },
+  maxPairs: {
+    env: 'EBPF_MAX_PAIRS', flag: '--max-pairs', chartValue: 'config.maxPairs',
+    default: 131072, description: 'Capacity of the pair ledger (pinned pair_totals map): IP pairs exported within EBPF_PAIR_TTL, plus one entry for the loss; traffic of new pairs beyond it is counted in kubeadapt_connection_traffic_dropped_bytes_total{reason="pair_ledger_full"}',
+    accepted: 'an integer from 1024 to 16777216', parse: integer(1024, 16_777_216), format: num,
   },
   pairTtl: {
     env: 'EBPF_PAIR_TTL', flag: '--pair-ttl', chartValue: 'config.pairTtl',
@@ -140,7 +188,14 @@ export const SETTINGS = {
   podCgroup: {
     env: 'EBPF_POD_CGROUP', flag: '--pod-cgroup', chartValue: 'config.podCgroup',
     default: 'auto', description: 'The cgroup v2 directory that holds the pods (kubepods): in netns filter mode default, host traffic counts only from sockets below it (hostNetwork pods); auto looks for kubepods.slice and kubepods',
-    accepted: 'auto or an absolute path of a cgroup v2 directory', parse: (t: string) => (t === 'auto' ? t : absolutePath(t)), format: str,
+    accepted: `auto or an absolute path of a cgroup v2 directory (A-Z a-z 0-9 . _ : @ - /, no . or .. segments, at most ${MAX_PATH_LENGTH} characters)`, parse: (t: string) => (t === 'auto' ? t : absolutePath(t)), format: str,
+  },
+  uplinkInterfaces: {
+    env: 'EBPF_UPLINK_INTERFACES', flag: '--uplink-interfaces', chartValue: 'config.uplinkInterfaces',
+    default: 'auto' as 'auto' | readonly string[],
+    description: 'Which interfaces are uplinks (their traffic is not a pod\'s: egress hook only). auto: a veth is an uplink when a route through it has a gateway or leads to a network (a default route, another node\'s pod CIDR), otherwise it is a pod veth; a list: exactly the named veths are uplinks. `check` and the start-up log say what was chosen and why',
+    accepted: 'auto or a comma-separated list of interface names, each optionally ending in * to match a prefix, such as eth0 or eth0,bond*', parse: interfaceList,
+    format: (v: 'auto' | readonly string[]) => (v === 'auto' ? v : v.join(',')),
   },
   onShutdown: {
     env: 'EBPF_ON_SHUTDOWN', flag: '--on-shutdown', chartValue: 'config.onShutdown',

@@ -6,7 +6,8 @@
 // fed each transaction's deltas like the workload family.
 import { formatIPv4, formatIPv6 } from '../bpf/ip.js';
 import { PROTOCOL_NAMES } from '../bpf/records.js';
-import { PAIR_KEY_SIZE, type PairTable } from '../collector/pair-table.js';
+import type { PairView } from '../collector/pair-table.js';
+import { addressBytes } from './cidr.js';
 import { PAIR_RECORD_SIZE, RECORD_BYTES, RECORD_PACKETS, readU64 } from '../collector/ledger.js';
 import type { Destinations } from './destinations.js';
 import type { WorkloadTable } from './workload-table.js';
@@ -26,12 +27,16 @@ export class GroupedPairs {
     return `{src_ip="${fmt(key, at + 4)}",dst_ip="${dst}",protocol="${PROTOCOL_NAMES[key[at + 1]!]}"}`;
   }
 
-  /** The totals the table holds at start (the pinned ledger's). */
-  seed(pairs: PairTable): void {
+  /** The totals the ledger holds at start (the pinned ones). */
+  seed(pairs: PairView): void {
     const now = this.now();
+    const bytes = pairs.column('bytes');
+    const packets = pairs.column('packets');
     for (let row = 0; row < pairs.end; row++) {
       if (!pairs.live(row)) continue;
-      this.table.addText(this.labelText(pairs.keys, row * PAIR_KEY_SIZE), pairs.bytes[row]!, pairs.packets[row]!, now);
+      const l = pairs.labelsOf(row);
+      const dst = this.destinations.groupOf(addressBytes(l.dst_ip) ?? []) ?? l.dst_ip;
+      this.table.addText(`{src_ip="${l.src_ip}",dst_ip="${dst}",protocol="${l.protocol}"}`, bytes[row]!, packets[row]!, now);
     }
   }
 

@@ -1,39 +1,12 @@
-// Decides which hooks of which interfaces carry traffic to count and keeps the
-// programs attached to exactly those, following rtnetlink as links appear,
-// change and vanish.
+// Keeps the programs attached to exactly the hooks the interfaces' roles call
+// for (roles.ts), following rtnetlink as links and routes appear, change and
+// vanish.
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Direction, LinkInfo, NativeAddon } from '../native.js';
 import type { Logger } from '../log.js';
 import type { Attacher, Attachment } from './attacher.js';
-
-export interface HookPlan {
-  direction: Direction;
-  program: 'tc_pod_egress' | 'tc_host_egress';
-}
-
-/**
- * The host end of a pod's veth: a veth whose peer lives in another network
- * namespace, whatever the CNI named it (cali*, lxc*, veth*, ...), unless it
- * carries a default route (a kind node's own eth0 is such a veth).
- */
-export function isPodVeth(link: LinkInfo, uplinks: ReadonlySet<number> = new Set()): boolean {
-  return link.kind === 'veth' && link.peerNetnsId >= 0 && !uplinks.has(link.ifindex);
-}
-
-/**
- * The counting rule (docs/architecture.md): a pod's packet is counted where it
- * enters the node, on TC ingress of its veth; a locally originated packet on
- * TC egress of the first device it leaves by. Enslaved devices (bridge ports,
- * bond slaves) get no egress hook: their master already saw the packet.
- */
-export function planFor(link: LinkInfo, uplinks: ReadonlySet<number>): HookPlan[] {
-  if (link.name === 'lo') return [];
-  const plans: HookPlan[] = [];
-  if (isPodVeth(link, uplinks)) plans.push({ direction: 'ingress', program: 'tc_pod_egress' });
-  if (link.master === 0) plans.push({ direction: 'egress', program: 'tc_host_egress' });
-  return plans;
-}
+import { decideRoles, type HookPlan, type RoleDecision, type UplinkSetting } from './roles.js';
 
 export interface DiscoveryEvents {
   onAttachError(link: LinkInfo, err: unknown): void;
@@ -52,6 +25,8 @@ export class InterfaceDiscovery {
   private monitor: { close(): void } | undefined;
   private pending: NodeJS.Immediate | undefined;
   private orderCheck: NodeJS.Timeout | undefined;
+  /** The last role logged per ifindex: a role is logged when first seen and when it changes. */
+  private readonly roles = new Map<number, string>();
 
   constructor(
     private readonly addon: NativeAddon,
@@ -60,6 +35,8 @@ export class InterfaceDiscovery {
     private readonly events: DiscoveryEvents,
     /** Where tcx links are pinned: pins of vanished devices are swept from it. */
     private readonly linkPinDir?: string,
+    /** EBPF_UPLINK_INTERFACES. */
+    private readonly uplinks: UplinkSetting = 'auto',
   ) {}
 
   start(): void {
@@ -108,12 +85,13 @@ export class InterfaceDiscovery {
 
   sync(): void {
     const links = this.addon.listLinks();
-    const uplinks = new Set(this.addon.defaultRouteIfindexes());
     const present = new Map(links.map((l) => [l.ifindex, l]));
     const wanted = new Map<string, { link: LinkInfo; plan: HookPlan }>();
-    for (const link of links) {
-      for (const plan of planFor(link, uplinks)) wanted.set(hookKey(link.ifindex, plan.direction), { link, plan });
+    for (const d of decideRoles(links, this.addon.listRoutes(), this.uplinks)) {
+      this.logRole(d);
+      for (const plan of d.hooks) wanted.set(hookKey(d.ifindex, plan.direction), { link: present.get(d.ifindex)!, plan });
     }
+    for (const ifindex of this.roles.keys()) if (!present.has(ifindex)) this.roles.delete(ifindex);
     for (const [key, a] of this.attached) {
       const w = wanted.get(key);
       if (w && w.link.name === a.name && w.plan.program === a.program) continue;
@@ -141,6 +119,20 @@ export class InterfaceDiscovery {
     this.sweepLinkPins(present);
     this.attacher.qdiscs?.forgetAllBut(new Set(present.keys()));
     this.events.onChange(new Set([...this.attached.values()].map((a) => a.ifindex)).size);
+  }
+
+  /**
+   * Every interface's role and why, once when it is first seen and again when
+   * it changes (routes through a veth appeared): a wrong guess shows in the log.
+   */
+  private logRole(d: RoleDecision): void {
+    const key = `${d.name}|${d.role}|${d.why}`;
+    if (this.roles.get(d.ifindex) === key) return;
+    const changed = this.roles.has(d.ifindex);
+    this.roles.set(d.ifindex, key);
+    this.log.info(changed ? 'interface role changed' : 'interface role', {
+      interface: d.name, ifindex: d.ifindex, role: d.role, hooks: d.hooks.map((h) => h.direction), why: d.why,
+    });
   }
 
   /** A pinned tcx link outlives its device; drop pins nothing of ours uses. */

@@ -25,13 +25,13 @@ export class QdiscRegistry {
   }
 
   add(ifindex: number): void {
-    this.bpf.updateMap('tc_qdiscs', key(ifindex), ONE);
+    this.bpf.updateEntry('tc_qdiscs', key(ifindex), ONE);
     this.created.add(ifindex);
   }
 
   delete(ifindex: number): void {
     if (!this.created.delete(ifindex)) return;
-    this.bpf.deleteKeys('tc_qdiscs', key(ifindex));
+    this.bpf.deleteEntry('tc_qdiscs', key(ifindex));
   }
 
   /** Entries of interfaces that are gone: their ifindex may come back on someone else's device. */

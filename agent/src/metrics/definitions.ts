@@ -118,6 +118,20 @@ export const METRICS = {
     labels: ['type'],
     group: 'internal',
   },
+  droppedBytes: {
+    name: 'kubeadapt_connection_traffic_dropped_bytes_total',
+    type: 'counter',
+    help: 'Egress bytes the programs counted that are in no exported series, by reason (pair_ledger_full: a new IP pair while the pair ledger held EBPF_MAX_PAIRS entries; ringbuf_full: the flow map and the overflow ring buffer were both full)',
+    labels: ['reason'],
+    group: 'internal',
+  },
+  droppedPackets: {
+    name: 'kubeadapt_connection_traffic_dropped_packets_total',
+    type: 'counter',
+    help: 'Egress packets the programs counted that are in no exported series, by reason (pair_ledger_full, ringbuf_full)',
+    labels: ['reason'],
+    group: 'internal',
+  },
   connectionTrackingInfo: {
     name: 'kubeadapt_connection_tracking_info',
     type: 'gauge',

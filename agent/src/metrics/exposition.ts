@@ -1,163 +1,106 @@
-// Renders a prom-client Registry in the Prometheus text format, byte for byte
-// as Registry.metrics() does. The per-pair series come from the pair table
-// (metrics/pair-series.ts) written straight into the response's bytes; the
-// agent's other metrics (a few dozen series) stay prom-client instruments,
-// whose value maps are walked in place with each label set's text built once
-// (prom-client formats every label set on every scrape and copies every
-// metric's values into a new array).
+// /metrics in the Prometheus text exposition format, version 0.0.4
+// (https://prometheus.io/docs/instrumenting/exposition_formats/). Two owners,
+// one body:
+//  - the per-pair families (bytes, packets, active connections) are rendered
+//    here, whole, from the pair table (metrics/pair-series.ts): HELP and TYPE
+//    once each, then every live row, one block per family. At 100k pairs that
+//    is 300k lines (~30 MiB) streamed in chunks, which prom-client would hold
+//    as objects and format on every scrape;
+//  - the agent's own metrics (a few dozen series) are prom-client instruments
+//    in the agent's Registry, rendered by its public Registry.metrics() and
+//    appended after the pair families. Nothing here reads prom-client's
+//    internals, so a prom-client release cannot change the pair series.
+// Family names never repeat between the two: the pair families are not
+// registered in the Registry (metrics/registry.ts).
 import { Registry } from './prom.js';
 import { TextWriter } from './text-writer.js';
 
-interface Value {
-  value: number;
-  labels?: Record<string, string | number>;
-  metricName?: string;
-  sharedLabels?: Record<string, string | number>;
-}
+export const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
-// A label set's `{a="x",b="y"}`, kept on the label object itself: prom-client
-// keeps the caller's object for the series' lifetime, so the text is built
-// once per series (a symbol: invisible to Object.keys/entries, which
-// prom-client uses).
-const LABEL_TEXT = Symbol('exposition label text');
-const NEEDS_ESCAPE = /[\\\n"]/;
-
-function escapeString(s: string): string {
-  return s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
-}
-
-function escapeLabelValue(v: string | number): string | number {
-  if (typeof v !== 'string' || !NEEDS_ESCAPE.test(v)) return v;
-  return escapeString(v).replace(/"/g, '\\"');
-}
-
-function formatLabels(labels: Record<string, string | number>, exclude?: Record<string, unknown>): string[] {
-  const out: string[] = [];
-  for (const name in labels) {
-    if (!Object.prototype.hasOwnProperty.call(labels, name)) continue;
-    if (exclude && Object.prototype.hasOwnProperty.call(exclude, name)) continue;
-    out.push(`${name}="${escapeLabelValue(labels[name]!)}"`);
-  }
-  return out;
-}
-
-function labelsOf(v: Value): string {
-  const labels = (v.labels ?? {}) as Record<string, string | number> & { [LABEL_TEXT]?: string };
-  const shared = v.sharedLabels;
-  if (shared && Object.keys(shared).length) {
-    const parts = [...formatLabels(labels, shared), formatLabels(shared).join(',')].filter(Boolean);
-    return parts.length ? `{${parts.join(',')}}` : '';
-  }
-  let text = labels[LABEL_TEXT];
-  if (text === undefined) {
-    const parts = formatLabels(labels);
-    text = parts.length ? `{${parts.join(',')}}` : '';
-    if (Object.isExtensible(labels)) labels[LABEL_TEXT] = text;
-  }
-  return text;
-}
-
-function valueText(value: number): string {
-  if (Number.isNaN(value)) return 'Nan';
-  if (!Number.isFinite(value)) return value < 0 ? '-Inf' : '+Inf';
-  return `${value}`;
-}
-
-interface Rendered {
-  name: string;
-  help: string;
-  type: string;
-  values?: Value[];
-}
-
-/** Counters and gauges keep `{value, labels}` per series in `hashMap`. */
-function plainValues(metric: unknown): Record<string, Value> | undefined {
-  const m = metric as { type?: string; hashMap?: unknown; collect?: unknown };
-  if ((m.type !== 'counter' && m.type !== 'gauge') || typeof m.collect === 'function') return undefined;
-  return m.hashMap && typeof m.hashMap === 'object' ? (m.hashMap as Record<string, Value>) : undefined;
-}
-
-interface PairRenderer {
+/** What a pair family (metrics/pair-series.ts) offers the renderer. */
+export interface PairFamily {
+  readonly name: string;
+  readonly help: string;
+  readonly type: 'counter' | 'gauge';
+  /** Upper bound of the bytes renderRows() writes for the whole table. */
   maxBytes(): number;
   beginRead(): void;
   endRead(): void;
+  /** `\n<name>{labels} <value>` per live row from `from` until w holds `until` bytes; returns the next row. */
   renderRows(w: TextWriter, from: number, until: number): number;
   end(): number;
 }
 
-function pairRenderer(metric: unknown): PairRenderer | undefined {
-  const m = metric as Partial<PairRenderer>;
-  return typeof m.renderRows === 'function' && typeof m.maxBytes === 'function' ? (m as PairRenderer) : undefined;
+export interface MetricsSource {
+  /** The agent's own metrics; Prometheus text format (prom-client's default content type). */
+  readonly registry: Registry;
+  /** Rendered first, in this order; none of their names is in the registry. */
+  readonly pairFamilies: readonly PairFamily[];
+}
+
+/** HELP text: backslash and line feed escaped (the format's rule for docstrings). */
+export function escapeHelp(s: string): string {
+  return s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+}
+
+/** A label value: backslash, double quote and line feed escaped. */
+export function escapeLabelValue(s: string): string {
+  return s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+/** `# HELP` and `# TYPE` of one family. */
+export function familyHeader(f: { name: string; help: string; type: string }): string {
+  return `# HELP ${f.name} ${escapeHelp(f.help)}\n# TYPE ${f.name} ${f.type}`;
 }
 
 export type ChunkSink = (chunk: Buffer) => void | Promise<void>;
 
 /**
- * Registry.metrics() for a registry in the Prometheus text format without
- * default labels (the agent's own registry), as bytes handed to `write` in
- * chunks of about `chunkBytes`; any other registry is handed to prom-client
- * unchanged. The pair series (metrics/pair-series.ts) write their lines from
- * the pair table. A chunk is a view of w's buffer, reused once `write`'s
- * promise settles: at 100k pairs the text is ~30 MiB, streamed through 1 MiB.
+ * The whole /metrics body as bytes handed to `write` in chunks of about
+ * `chunkBytes`: the pair families, a blank line between families (the format
+ * ignores empty lines), then the registry's text. A chunk is a view of w's
+ * buffer, reused once `write`'s promise settles. The pair table may change
+ * between chunks (a collection): rows are read afresh, and the table keeps a
+ * row removed mid-scrape from being reused until endRead(), so no series
+ * appears twice in one body.
  */
-export async function streamMetrics(registry: Registry, w: TextWriter, write: ChunkSink, chunkBytes: number): Promise<void> {
-  const defaults = (registry as unknown as { _defaultLabels?: object })._defaultLabels;
-  if (registry.contentType !== Registry.PROMETHEUS_CONTENT_TYPE || (defaults && Object.keys(defaults).length)) {
-    await write(Buffer.from(await registry.metrics()));
-    return;
+export async function streamMetrics(source: MetricsSource, w: TextWriter, write: ChunkSink, chunkBytes: number): Promise<void> {
+  const { registry, pairFamilies } = source;
+  if (registry.contentType !== Registry.PROMETHEUS_CONTENT_TYPE) {
+    throw new Error(`the metrics registry renders ${registry.contentType}, not the Prometheus text format the pair families are written in`);
   }
-  const metrics = registry.getMetricsAsArray();
-  const readers = metrics.map(pairRenderer).filter((p): p is PairRenderer => p !== undefined);
   w.reset();
   if (chunkBytes === Infinity) {
     let estimate = 64 * 1024;
-    for (const p of readers) estimate += p.maxBytes();
+    for (const f of pairFamilies) estimate += f.maxBytes();
     w.reserve(estimate);
   }
   const flush = async () => {
     await write(w.result());
     w.reset();
   };
-  for (const p of readers) p.beginRead();
+  for (const f of pairFamilies) f.beginRead();
   try {
-    let first = true;
-    for (const metric of metrics) {
-      const pairs = pairRenderer(metric);
-      const hashMap = pairs ? undefined : plainValues(metric);
-      // get() runs collect() and, for histograms, builds bucket/sum/count values.
-      const m = pairs || hashMap ? (metric as unknown as Rendered) : await (metric as unknown as { get(): Promise<Rendered> }).get();
-      const name = escapeString(m.name);
-      let out = `${first ? '' : '\n\n'}# HELP ${name} ${escapeString(m.help)}\n# TYPE ${name} ${m.type}`;
-      first = false;
-      if (pairs) {
-        w.string(out);
-        for (let row = 0; row < pairs.end(); ) {
-          row = pairs.renderRows(w, row, chunkBytes);
-          if (w.length >= chunkBytes) await flush();
-        }
-        continue;
+    for (const [i, f] of pairFamilies.entries()) {
+      w.string(`${i ? '\n\n' : ''}${familyHeader(f)}`);
+      for (let row = 0; row < f.end(); ) {
+        row = f.renderRows(w, row, chunkBytes);
+        if (w.length >= chunkBytes) await flush();
       }
-      if (hashMap) {
-        for (const hash in hashMap) {
-          const e = hashMap[hash]!;
-          out += `\n${name}${labelsOf(e)} ${valueText(e.value)}`;
-        }
-      } else {
-        for (const v of m.values ?? []) out += `\n${v.metricName ?? name}${labelsOf(v)} ${valueText(v.value)}`;
-      }
-      w.string(out);
-      if (w.length >= chunkBytes) await flush();
     }
-    w.string('\n');
-    await flush();
   } finally {
-    for (const p of readers) p.endRead();
+    for (const f of pairFamilies) f.endRead();
   }
+  // Registry.metrics() ends with a line feed; an empty registry gives only that.
+  const own = registry.getMetricsAsArray().length ? await registry.metrics() : '';
+  if (pairFamilies.length) w.string(own ? '\n\n' : '\n');
+  w.string(own);
+  await flush();
 }
 
 /** The whole text at once, in one buffer (valid until w is used again). */
-export async function renderMetrics(registry: Registry, w = new TextWriter()): Promise<Buffer> {
+export async function renderMetrics(source: MetricsSource, w = new TextWriter()): Promise<Buffer> {
   let body: Buffer = Buffer.alloc(0);
-  await streamMetrics(registry, w, (chunk) => void (body = chunk), Infinity);
+  await streamMetrics(source, w, (chunk) => void (body = chunk), Infinity);
   return body;
 }

@@ -1,28 +1,29 @@
 // The three per-pair metrics (bytes, packets, active connections) as views of
-// the PairTable, registered in the agent's prom-client Registry like any
-// metric: prom-client's metrics()/getMetricsAsJSON() read them through get(),
-// and renderMetrics() writes their lines straight from the table's columns.
-// prom-client's own Counter would keep an object, a label hash string and a
+// the pair ledger's table (read only: PairView), rendered by metrics/exposition.ts straight from the table's
+// columns. They are not prom-client metrics and are not in its Registry:
+// prom-client's Counter would keep an object, a label hash string and a
 // labels object per series, three times per pair, and format every label set
-// on every scrape.
-import type { PairTable } from '../collector/pair-table.js';
+// on every scrape. The label text comes from the table, built once per pair
+// from addresses and a protocol name: none of them holds a character the
+// format escapes (backslash, double quote, line feed).
+import type { PairColumn, PairLabels, PairView } from '../collector/pair-table.js';
 import type { MetricDefinition } from './definitions.js';
+import type { PairFamily } from './exposition.js';
 import type { TextWriter } from './text-writer.js';
 
-export type PairColumn = 'bytes' | 'packets' | 'connections';
+export type { PairColumn };
 
 /** Longest label text: two full IPv6 addresses (114 bytes), plus room. */
 const MAX_LABEL_TEXT = 128;
 
-export class PairSeries {
+export class PairSeries implements PairFamily {
   readonly name: string;
   readonly help: string;
   readonly type: 'counter' | 'gauge';
-  readonly aggregator = 'sum';
 
   constructor(
     def: MetricDefinition,
-    private readonly table: PairTable,
+    private readonly table: PairView,
     private readonly column: PairColumn,
   ) {
     if (def.type === 'histogram') throw new Error(`${def.name}: a pair series is a counter or a gauge`);
@@ -35,19 +36,16 @@ export class PairSeries {
     return this.column !== 'connections' || this.table.trackConnections;
   }
 
-  /** prom-client's Metric.get(): what Registry.metrics() formats. */
-  async get() {
+  /** The live rows as {value, labels}, for tests and tools (the exposition does not use it). */
+  values(): { value: number; labels: PairLabels }[] {
     const t = this.table;
-    const col = t[this.column];
-    const values = [];
+    const col = t.column(this.column);
+    const out = [];
     if (this.shown()) {
-      for (let row = 0; row < t.end; row++) if (t.live(row)) values.push({ value: col[row]!, labels: t.labelsOf(row) });
+      for (let row = 0; row < t.end; row++) if (t.live(row)) out.push({ value: col[row]!, labels: t.labelsOf(row) });
     }
-    return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
+    return out;
   }
-
-  /** The counters mirror the pinned ledger: nothing in the process resets them. */
-  reset(): void {}
 
   /** Upper bound of the bytes renderRows() writes for the whole table. */
   maxBytes(): number {
@@ -74,7 +72,7 @@ export class PairSeries {
   renderRows(w: TextWriter, from: number, until: number): number {
     const t = this.table;
     if (!this.shown()) return t.end;
-    const col = t[this.column];
+    const col = t.column(this.column);
     const labels = t.labels;
     const line = this.maxLineBytes();
     let row = from;

@@ -1,16 +1,16 @@
-// kubeadapt_workload_traffic_{bytes,packets}_total as views of the
-// WorkloadTable, registered in the agent's Registry like the pair series
-// (pair-series.ts): the exposition finds renderRows()/maxBytes() and writes
-// their lines straight from the table.
+// kubeadapt_workload_traffic_{bytes,packets}_total (and the pair family with
+// grouped destinations) as views of a WorkloadTable, rendered by
+// metrics/exposition.ts like the pair series (pair-series.ts): straight from
+// the table, not through prom-client.
 import type { WorkloadTable } from '../cost/workload-table.js';
 import type { MetricDefinition } from './definitions.js';
+import type { PairFamily } from './exposition.js';
 import type { TextWriter } from './text-writer.js';
 
-export class WorkloadSeries {
+export class WorkloadSeries implements PairFamily {
   readonly name: string;
   readonly help: string;
   readonly type: 'counter';
-  readonly aggregator = 'sum';
 
   constructor(
     def: MetricDefinition,
@@ -23,15 +23,13 @@ export class WorkloadSeries {
     this.type = def.type;
   }
 
-  async get() {
+  /** The live rows as {value, labels}, for tests and tools (the exposition does not use it). */
+  values(): { value: number; labels: Record<string, string> }[] {
     const t = this.table;
-    const values = [];
-    for (let row = 0; row < t.end; row++) if (t.live(row)) values.push({ value: t[this.column][row]!, labels: t.labelsOf(row) });
-    return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
+    const out = [];
+    for (let row = 0; row < t.end; row++) if (t.live(row)) out.push({ value: t[this.column][row]!, labels: t.labelsOf(row) });
+    return out;
   }
-
-  /** Counters of what this process attributed: nothing resets them but a restart. */
-  reset(): void {}
 
   maxBytes(): number {
     let n = 0;

@@ -6,9 +6,9 @@ import { dirname } from 'node:path';
 import { DEFAULT_OBJECT_PATH, loadAddon } from '../addon.js';
 import type { Config } from '../config/settings.js';
 import type { TcFilterInfo } from '../native.js';
-import { BPF_FS_MAGIC, kernelHasTcx, resolveAttachMode } from '../lifecycle.js';
+import { BPF_FS_MAGIC, atLeast, kernelHasTcx, kernelVersion, resolveAttachMode } from '../kernel.js';
 import { Attacher, TC_HANDLE, TC_PRIORITY } from '../interfaces/attacher.js';
-import { isPodVeth, planFor } from '../interfaces/discovery.js';
+import { decideRoles, describeRole, namedBy, type RoleDecision, type UplinkSetting } from '../interfaces/roles.js';
 
 export type Status = 'pass' | 'warn' | 'fail';
 export interface CheckResult {
@@ -16,16 +16,11 @@ export interface CheckResult {
   status: Status;
   detail: string;
   fix?: string;
+  /** Details one per line (the interfaces check: one per interface). */
+  lines?: string[];
 }
 
 const CAP = { NET_ADMIN: 12, SYS_ADMIN: 21, SYS_RESOURCE: 24, PERFMON: 38, BPF: 39 } as const;
-
-export function kernelVersion(r = release()): [number, number] {
-  const [a = 0, b = 0] = r.split(/[.-]/).map(Number);
-  return [a, b];
-}
-
-const atLeast = (v: [number, number], major: number, minor: number) => v[0] > major || (v[0] === major && v[1] >= minor);
 
 export const CAPABILITY_BITS = CAP;
 
@@ -175,14 +170,12 @@ function checkLoadAndAttach(config: Config, caps: bigint): CheckResult {
  * Other programs (a CNI's) on the hooks ours will use, found as discovery
  * finds them, and whether ours coexists with them in the chosen attach mode.
  */
-function checkCoexistence(config: Config): CheckResult {
+function checkCoexistence(config: Config, roles: readonly RoleDecision[]): CheckResult {
   const name = 'coexistence';
   const addon = loadAddon();
   const mode = resolveAttachMode(config.attachMode);
-  const uplinks = new Set(addon.defaultRouteIfindexes());
-  const links = addon.listLinks();
-  const pods = links.filter((l) => isPodVeth(l, uplinks));
-  const hooks = links.flatMap((link) => planFor(link, uplinks).map((plan) => ({ link, plan })));
+  const pods = roles.filter((d) => d.role === 'pod veth');
+  const hooks = roles.flatMap((d) => d.hooks.map((plan) => ({ link: d, plan })));
   const others = new Set<string>();
   const blocking = new Set<string>();
   const racing = new Set<string>();
@@ -235,6 +228,37 @@ function checkCoexistence(config: Config): CheckResult {
   return { name, status: 'pass', detail: `${head}; legacy TC: ours is its own cls_bpf filter (handle 0x4b41, priority 1, runs first) returning TC_ACT_UNSPEC so later filters still run` };
 }
 
+/**
+ * Each interface's role (pod veth, uplink, host device, ignored) and why, as
+ * discovery will decide it: a veth taken for a pod's while it is the node's
+ * link to other nodes counts their traffic twice (docs/runbook.md).
+ */
+export function checkInterfaces(roles: readonly RoleDecision[], uplinks: UplinkSetting): CheckResult {
+  const name = 'interfaces';
+  const count = (role: string) => roles.filter((d) => d.role === role).length;
+  const head = `${roles.length} interface(s): ${count('pod veth')} pod veth(s), ${count('uplink')} uplink(s), ${count('host device')} other host device(s), ${count('ignored')} ignored`
+    + ` (EBPF_UPLINK_INTERFACES=${uplinks === 'auto' ? 'auto' : uplinks.join(',')})`;
+  const lines = roles.map(describeRole);
+  if (uplinks !== 'auto') {
+    const unmatched = uplinks.filter((p) => !roles.some((d) => namedBy([p], d.name)));
+    if (unmatched.length) {
+      return {
+        name, status: 'warn', lines,
+        detail: `${head}; EBPF_UPLINK_INTERFACES names ${unmatched.join(', ')}, which match(es) no interface on this node`,
+        fix: 'list the node\'s uplinks by the names `ip link` shows (a trailing * matches a prefix), or set auto',
+      };
+    }
+  }
+  if (count('uplink') === 0) {
+    return {
+      name, status: 'warn', lines,
+      detail: `${head}; no uplink found: no interface carries a default route, a route with a gateway or a route to a network`,
+      fix: 'if a veth below is the node\'s link to other nodes, name it in EBPF_UPLINK_INTERFACES: taken for a pod\'s, it counts what other nodes send',
+    };
+  }
+  return { name, status: 'pass', detail: head, lines };
+}
+
 export interface CheckOptions {
   /**
    * Load and attach the real programs on a throwaway veth pair. The agent's
@@ -255,8 +279,20 @@ export async function runChecks(config: Config, options: CheckOptions = {}): Pro
       ? { name: 'load_attach', status: 'fail', detail: `skipped: the ${hopeless.name} check failed`, fix: 'fix the failures above first' }
       : checkLoadAndAttach(config, caps));
   }
+  let roles: RoleDecision[] | undefined;
   try {
-    results.push(checkCoexistence(config));
+    const addon = loadAddon();
+    roles = decideRoles(addon.listLinks(), addon.listRoutes(), config.uplinkInterfaces);
+    results.push(checkInterfaces(roles, config.uplinkInterfaces));
+  } catch (err) {
+    const e = err as { message?: string; code?: string };
+    results.push({
+      name: 'interfaces', status: 'warn', detail: `could not list links and routes: ${e.message ?? String(err)}`,
+      fix: e.code === 'EPERM' ? 'add NET_ADMIN to securityContext.capabilities.add' : 'see the error; the runbook lists known causes',
+    });
+  }
+  try {
+    if (roles) results.push(checkCoexistence(config, roles));
   } catch (err) {
     const e = err as { message?: string; code?: string };
     results.push({

@@ -49,6 +49,6 @@ function writeTerminationMessage(results: CheckResult[], path = TERMINATION_LOG)
 }
 
 export function formatLine(r: CheckResult): string {
-  const head = `${r.status.toUpperCase().padEnd(4)} ${r.name}: ${r.detail}`;
+  const head = [`${r.status.toUpperCase().padEnd(4)} ${r.name}: ${r.detail}`, ...(r.lines ?? []).map((l) => `     ${l}`)].join('\n');
   return r.fix ? `${head}\n     fix: ${r.fix}` : head;
 }

@@ -9,7 +9,7 @@ export async function logPreflight(config: Config, log: Logger): Promise<void> {
     // The agent loads and attaches right after this: a rehearsal would only double the verifier's work.
     const results = await runChecks(config, { loadAttach: false });
     for (const r of results) {
-      const fields = { check: r.name, status: r.status, detail: r.detail, ...(r.fix ? { fix: r.fix } : {}) };
+      const fields = { check: r.name, status: r.status, detail: r.detail, ...(r.lines ? { lines: r.lines } : {}), ...(r.fix ? { fix: r.fix } : {}) };
       if (r.status === 'fail') log.error('preflight', fields);
       else if (r.status === 'warn') log.warn('preflight', fields);
       else log.info('preflight', fields);

@@ -65,7 +65,6 @@ export class AgentDaemonSet extends Construct {
           spec: {
             serviceAccountName: expr(include('serviceAccountName')),
             hostNetwork: true,
-            hostPid: true,
             dnsPolicy: 'ClusterFirstWithHostNet',
             priorityClassName: expr(V.priorityClassName.$ref),
             terminationGracePeriodSeconds: num(V.terminationGracePeriodSeconds.$ref),

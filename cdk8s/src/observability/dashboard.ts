@@ -172,7 +172,7 @@ function healthRow(): RowSpec {
         transformations: [{ id: 'organize', options: { excludeByName: { Time: true, Value: true } } }],
       },
       {
-        ...timeseries('BPF map utilization', 'Fill level of each BPF map at the last collection. Near 100% new flows go to the overflow ring buffer: raise config.maxFlows.', 'percent', [
+        ...timeseries('BPF map utilization', 'Fill level of each BPF map at the last collection. connection_flows near 100%: new flows go to the overflow ring buffer, raise config.maxFlows. pair_totals at 100%: new IP pairs are not exported, raise config.maxPairs.', 'percent', [
           { expr: `max by (instance, map) (${selector(METRICS.mapUtilization, SCOPE)})`, legend: '{{instance}} {{map}}' },
         ], 8),
         fieldConfig: {
@@ -192,6 +192,12 @@ function healthRow(): RowSpec {
       ], 8),
       timeseries('IP pairs per collection', 'IP pairs (source, destination, protocol) in the last collection batch.', 'short', [
         { expr: `sum by (instance) (${selector(METRICS.ipPairsBatchSize, SCOPE)})`, legend: '{{instance}}' },
+      ], 8),
+      timeseries('Traffic counted but not exported (bytes/s) by reason', 'Bytes the programs counted that are in no exported series: pair_ledger_full (the pair ledger holds config.maxPairs pairs; raise it or lower config.pairTtl), ringbuf_full (flow map and ring buffer both full; raise config.maxFlows). Anything above 0 is missing from the traffic panels.', 'Bps', [
+        { expr: `sum by (instance, reason) (${rate(METRICS.droppedBytes, SCOPE, WINDOW)})`, legend: '{{instance}} {{reason}}' },
+      ], 8),
+      timeseries('Traffic counted but not exported (packets/s) by reason', 'The packets of the bytes beside: counted by the programs, in no exported series.', 'pps', [
+        { expr: `sum by (instance, reason) (${rate(METRICS.droppedPackets, SCOPE, WINDOW)})`, legend: '{{instance}} {{reason}}' },
       ], 8),
       timeseries('Collector errors/s by type', 'Errors of the collector by type; ringbuf_full, map_update and drain lose counts.', 'ops', [
         { expr: `sum by (type) (${rate(METRICS.collectorErrors, SCOPE, WINDOW)})`, legend: '{{type}}' },

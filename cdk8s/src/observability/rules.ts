@@ -38,6 +38,7 @@ export const RUNBOOK_ANCHORS = {
   EbpfAgentMapUtilizationHigh: 'map-utilization-high',
   EbpfAgentOverflowFlowsGrowing: 'overflow-flows-growing',
   EbpfAgentCountsLost: 'counts-lost',
+  EbpfAgentTrafficDropped: 'traffic-dropped',
   EbpfAgentPacketsTruncated: 'packets-truncated',
   EbpfAgentCollectionSlow: 'collection-slower-than-interval',
   EbpfAgentCollectionStalled: 'collection-slower-than-interval',
@@ -87,7 +88,7 @@ function specs(o: Required<AlertRuleOptions>): AlertSpec[] {
       alert: 'EbpfAgentMapUtilizationHigh', for: '15m', severity: 'warning',
       expr: `${selector(METRICS.mapUtilization)} > ${mapLimit}`,
       summary: 'eBPF agent BPF map nearly full',
-      description: `Map {{ $labels.map }} on {{ $labels.instance }} has been above ${mapLimit}% full for 15 minutes ({{ $value | humanize }}%). New flows will go to the overflow ring buffer; raise config.maxFlows or shorten config.collectionInterval.`,
+      description: `Map {{ $labels.map }} on {{ $labels.instance }} has been above ${mapLimit}% full for 15 minutes ({{ $value | humanize }}%). connection_flows: new flows go to the overflow ring buffer, raise config.maxFlows or shorten config.collectionInterval. pair_totals: new IP pairs will not be exported, raise config.maxPairs or lower config.pairTtl.`,
     },
     {
       alert: 'EbpfAgentOverflowFlowsGrowing', for: '10m', severity: 'warning',
@@ -100,6 +101,13 @@ function specs(o: Required<AlertRuleOptions>): AlertSpec[] {
       expr: `${increase(METRICS.collectorErrors, [['type', '=~', LOSS_ERROR_TYPES.join('|')]], '10m')} > 0`,
       summary: 'eBPF agent is losing traffic counts',
       description: 'The collector on {{ $labels.instance }} reports {{ $labels.type }} errors ({{ $value | humanize }} in 10m): traffic in those records was not counted.',
+    },
+    {
+      // Bytes, not errors: what the operator needs is how much traffic no series carries.
+      alert: 'EbpfAgentTrafficDropped', for: '5m', severity: 'warning',
+      expr: `${increase(METRICS.droppedBytes, [], '10m')} > 0`,
+      summary: 'eBPF agent counts traffic it cannot export',
+      description: 'The agent on {{ $labels.instance }} counted {{ $value | humanize1024 }}B in 10m that is in no exported series (reason {{ $labels.reason }}). pair_ledger_full: the pair ledger holds config.maxPairs pairs, raise it or lower config.pairTtl. ringbuf_full: raise config.maxFlows.',
     },
     {
       alert: 'EbpfAgentPacketsTruncated', for: '5m', severity: 'warning',

@@ -81,7 +81,8 @@ Kernels older than 5.8 have no \`CAP_BPF\` (\`bpf()\` needs \`CAP_SYS_ADMIN\` th
 
 Additionally requires:
 - \`hostNetwork: true\` - attach to the node's interfaces and serve \`/metrics\` on the node's address
-- \`hostPID: true\` - as in the published chart: the node's processes are visible for attribution
+- no \`hostPID\`: the published chart set \`hostPID: true\` "to track processes", but the agent
+  attributes traffic by IP pair and never looks at the node's processes, so this chart leaves it out
 - \`${BPFFS_PATH}\` from the host (hostPath, \`DirectoryOrCreate\`) - pinned maps and programs outlive a
   restart, so a rolling update loses no counts; nothing else is mounted from the host
 - a namespace whose Pod Security level admits host namespaces and hostPath, e.g.

@@ -1,12 +1,15 @@
 // The chart's values, defined once. values.yaml (with helm-docs comments),
 // values.schema.json and every `.Values...` reference in the constructs come
 // from this tree. Keys of the published chart keep their names and meaning.
-import { SETTINGS, type Setting, type SettingKey } from '../../../agent/src/config/settings.js';
+import { INTERFACE_LIST_PATTERN, MAX_PATH_LENGTH, SETTINGS, type Setting, type SettingKey } from '../../../agent/src/config/settings.js';
 import { AGENT_CAPABILITIES, BPFFS_PATH } from '../security.js';
 import { bool, group, int, Leaf, list, object, oneOf, root, str, type JsonSchema } from './dsl.js';
 
 const OCTET = '(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])';
 const DURATION = '^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$';
+// One path segment as the agent accepts it (settings.ts absolutePath): never `.` or `..`.
+// Spelled without lookahead: Helm validates the schema with Go's regexp.
+const SEGMENT = '([A-Za-z0-9_:@-][A-Za-z0-9._:@-]*|\\.[A-Za-z0-9_:@-][A-Za-z0-9._:@-]*|\\.\\.[A-Za-z0-9._:@-]+)';
 const K8S_OBJECT: JsonSchema = { type: 'object' };
 const STRING_MAP: JsonSchema = { additionalProperties: { type: 'string' } };
 
@@ -16,6 +19,13 @@ const STRING_MAP: JsonSchema = { additionalProperties: { type: 'string' } };
  */
 const SETTING_SCHEMA: Record<SettingKey, JsonSchema> = {
   metricsPort: { type: 'integer', minimum: 1, maximum: 65535 },
+  // Narrower than the agent until the chart mounts the TLS Secret, switches the
+  // probes and monitors to HTTPS and binds the review RBAC: with only the
+  // variable set, `kubernetes` would give a pod that cannot start.
+  metricsAuth: { type: 'string', enum: ['none'] },
+  // Not chart values: the chart mounts the Secret where the defaults point.
+  metricsTlsCertFile: { type: 'string', pattern: `^(/${SEGMENT})+/?$` },
+  metricsTlsKeyFile: { type: 'string', pattern: `^(/${SEGMENT})+/?$` },
   metricsAddress: { type: 'string', pattern: `^((${OCTET}\\.){3}${OCTET}|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*)$` },
   collectionInterval: { type: 'string', pattern: DURATION },
   logLevel: { type: 'string', enum: ['debug', 'info', 'warn', 'error'] },
@@ -23,15 +33,17 @@ const SETTING_SCHEMA: Record<SettingKey, JsonSchema> = {
   netnsFilterMode: { type: 'string', enum: ['default', 'disabled'] },
   connectionTracking: { type: 'boolean' },
   // Narrower than the agent: the pod mounts only the host's bpffs, so pins must live under it.
-  pinPath: { type: 'string', pattern: `^${BPFFS_PATH}/[^/].*$` },
+  pinPath: { type: 'string', pattern: `^${BPFFS_PATH}(/${SEGMENT})+/?$`, maxLength: MAX_PATH_LENGTH },
   maxFlows: { type: 'integer', minimum: 16, maximum: 16777216 },
+  maxPairs: { type: 'integer', minimum: 1024, maximum: 16777216 },
   pairTtl: { type: 'string', pattern: DURATION },
   attachMode: { type: 'string', enum: ['auto', 'tcx', 'tc'] },
   enableProfiling: { type: 'boolean' },
   profilingPort: { type: 'integer', minimum: 1, maximum: 65535 },
   dumpBpfMaps: { type: 'boolean' },
-  podCgroup: { type: 'string', pattern: '^(auto|/.+)$' },
+  podCgroup: { type: 'string', pattern: `^(auto|(/${SEGMENT})+/?)$`, maxLength: MAX_PATH_LENGTH },
   onShutdown: { type: 'string', enum: ['auto', 'keep', 'cleanup'] },
+  uplinkInterfaces: { type: 'string', pattern: INTERFACE_LIST_PATTERN },
   // Booleans in values (YAML 1.1 reads a bare on/off as one anyway); the agent also takes on/off.
   kubernetes: { type: 'boolean' },
   pairMetrics: { type: 'boolean' },
@@ -166,7 +178,7 @@ export const VALUES = root(group('', {
   }),
   serviceMonitor: group('Prometheus Operator ServiceMonitor (needs service.enabled)', monitorValues('ServiceMonitor')),
   podMonitor: group('Prometheus Operator PodMonitor', monitorValues('PodMonitor')),
-  networkPolicy: group('NetworkPolicy for the metrics port. Most CNIs do not apply policies to hostNetwork pods; this is for those that do', {
+  networkPolicy: group('NetworkPolicy for the metrics port. The agent runs on the host network, and most CNIs (Calico without host endpoints, Cilium without host firewall, kindnet, flannel) do not apply NetworkPolicies to hostNetwork pods: there it restricts nothing. Use a node firewall, or EBPF_METRICS_AUTH=kubernetes on agents run outside this chart', {
     enabled: bool('Create the NetworkPolicy', false),
     from: list('Peers allowed to reach the metrics port (NetworkPolicyPeer list); empty allows every source', [], K8S_OBJECT),
   }),

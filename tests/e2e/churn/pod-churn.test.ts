@@ -18,7 +18,7 @@ import { SimulatedNode, type Counts, type Pod } from '../helpers/topology.js';
 import { diffCounts } from '../helpers/cluster.js';
 import { AgentProcess } from '../helpers/agent-process.js';
 import { Sinks, send } from '../helpers/traffic.js';
-import { inNetns, run, startProcess, stopProcess } from '../helpers/exec.js';
+import { inNetns, inNetnsJson, run, runJson, startProcess, stopProcess } from '../helpers/exec.js';
 
 const SENDER = join(dirname(fileURLToPath(import.meta.url)), 'sender.mjs');
 const CONCURRENCY = 4;
@@ -56,9 +56,9 @@ async function installOracle(node: SimulatedNode): Promise<void> {
 async function readOracle(node: SimulatedNode): Promise<Map<string, Counts>> {
   const out = new Map<string, Counts>();
   for (const name of ['v4', 'v6']) {
-    const { stdout } = await inNetns(node.netns, 'nft', ['-j', 'list', 'set', 'inet', 'ka_churn', name]);
     type Elem = { elem: { val: { concat: [string, string, string] }; counter: Counts } };
-    const set = (JSON.parse(stdout) as { nftables: { set?: { elem?: Elem[] } }[] }).nftables.find((x) => x.set)!.set!;
+    const listing = await inNetnsJson<{ nftables: { set?: { elem?: Elem[] } }[] }>(node.netns, 'nft', ['-j', 'list', 'set', 'inet', 'ka_churn', name]);
+    const set = listing.nftables.find((x) => x.set)!.set!;
     for (const { elem } of set.elem ?? []) {
       const [src, dst, proto] = elem.val.concat;
       out.set(`${src}|${dst}|${proto}`, { bytes: elem.counter.bytes, packets: elem.counter.packets });
@@ -70,8 +70,9 @@ async function readOracle(node: SimulatedNode): Promise<Map<string, Counts>> {
 
 /** The node process behind the nsenter we started (nsenter execs, so it is the same pid). */
 function agentProcess(pid: number) {
-  const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-  if (comm !== 'node') throw new Error(`pid ${pid} is ${comm}, not the agent's node process`);
+  // By executable, not comm: Node 24 names its main thread "MainThread".
+  const exe = readlinkSync(`/proc/${pid}/exe`);
+  if (exe !== process.execPath) throw new Error(`pid ${pid} runs ${exe}, not the agent's node (${process.execPath})`);
   const rssKiB = Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
   const fds = readdirSync(`/proc/${pid}/fd`).map((fd) => {
     try {
@@ -181,7 +182,7 @@ for (const [mode, PODS, index] of [['tcx', 100, 50], ['tc', 30, 56]] as const) {
         // The bound under test: the pod's first packet leaves ATTACH_BOUND_MS
         // after its veth appeared (CNI ADD itself returns ~10-25 ms after that).
         const appearedAt = await vethAppeared(monitor.output, pod.hostVeth);
-        await sleep(appearedAt + ATTACH_BOUND_MS - Date.now());
+        await sleep(Math.max(0, appearedAt + ATTACH_BOUND_MS - Date.now()));
         const child = sender!.child;
         const exited = child.exitCode !== null || child.signalCode !== null
           ? Promise.resolve(child.exitCode)
@@ -244,8 +245,7 @@ for (const [mode, PODS, index] of [['tcx', 100, 50], ['tc', 30, 56]] as const) {
     const hooks = (await node.hooks()).filter((h) => h.name === 'tc_pod_egress');
     t.deepEqual(hooks.map((h) => h.link).sort(), [...live].sort(), 'tc_pod_egress only on the live pods');
     for (const map of ['connection_flows', 'connection_flows_1']) {
-      const { stdout } = await run('bpftool', ['-j', 'map', 'dump', 'pinned', join(agent.pinPath, map)]);
-      t.deepEqual(JSON.parse(stdout), [], `${map} is empty after two collections without traffic`);
+      t.deepEqual(await runJson('bpftool', ['-j', 'map', 'dump', 'pinned', join(agent.pinPath, map)]), [], `${map} is empty after two collections without traffic`);
     }
     const after = agentProcess(agent.pid);
     t.log(`agent RSS ${before.rssKiB} KiB before, ${after.rssKiB} KiB after (${after.rssKiB - before.rssKiB >= 0 ? '+' : ''}${after.rssKiB - before.rssKiB} KiB); fds ${before.fds} -> ${after.fds}; bpf links ${before.bpfLinks} -> ${after.bpfLinks}`);

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const addon = createRequire(import.meta.url)(join(root, 'agent', 'native', 'build', 'Release', 'ebpf_agent.node'));
+const addon = createRequire(import.meta.url)(join(root, 'agent', 'native', 'build', 'Release', 'kubeadapt_testing.node'));
 const [programPath, linkPath, name, direction, position] = process.argv.slice(2);
 const link = addon.listLinks().find((l) => l.name === name);
 if (!link) throw new Error(`no interface ${name} in this namespace`);

@@ -6,6 +6,7 @@
 import test from 'ava';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AgentProcess } from '../helpers/agent-process.js';
+import { runJson } from '../helpers/exec.js';
 import { SimulatedNode } from '../helpers/topology.js';
 import { StandInCni, inNode } from './stand-in.js';
 import { cleanupAgent } from './scenario.js';
@@ -30,9 +31,8 @@ test.serial('tc: a foreign filter at our handle or another kind at priority 1 is
 
   /** The filters on a hook as `tc -j` prints them (bpf: options.handle; u32: options.fh). */
   const filters = async (dev: string) => {
-    const { stdout } = await inNode(node, 'tc', ['-j', 'filter', 'show', 'dev', dev, 'ingress']);
     type Row = { kind: string; pref: number; options?: { handle?: string; fh?: string; prog?: { id: number } } };
-    return (JSON.parse(stdout) as Row[]).filter((f) => f.options)
+    return (await runJson<Row[]>('tc', ['-n', node.netns, '-j', 'filter', 'show', 'dev', dev, 'ingress'])).filter((f) => f.options)
       .map((f) => ({ kind: f.kind, pref: f.pref, handle: f.options!.handle ?? f.options!.fh, prog: f.options!.prog?.id }));
   };
   const ingress = async () => ({ onA: await filters(a.hostVeth), onB: await filters(b.hostVeth) });

@@ -7,6 +7,7 @@
 //   stand-in; TCP, which the stand-in passes, where it arrives): our oracle.
 import type { ExecutionContext } from 'ava';
 import { inNetns, startProcess, stopProcess } from '../helpers/exec.js';
+import { ruleCounters } from '../helpers/nft.js';
 import { SimulatedNode, pairKey, type Counts, type Pod } from '../helpers/topology.js';
 import { AgentProcess, AGENT_MAIN } from '../helpers/agent-process.js';
 import { PORT, StandInCni, inNode } from './stand-in.js';
@@ -113,21 +114,11 @@ async function installObservers(node: SimulatedNode, a: Pod, b: Pod, c: Pod): Pr
   await add(node.netns, 'forward', { node_redirect4: `ip saddr ${a.ipv4} udp dport ${PORT.redirect}` });
 }
 
-async function counters(netns: string, table: string, chain: string): Promise<Map<string, Counts>> {
-  const { stdout } = await inNetns(netns, 'nft', ['-j', 'list', 'chain', 'inet', table, chain]);
-  const out = new Map<string, Counts>();
-  for (const item of (JSON.parse(stdout) as { nftables: { rule?: { comment?: string; expr: { counter?: Counts }[] } }[] }).nftables) {
-    const counter = item.rule?.expr.find((e) => e.counter)?.counter;
-    if (item.rule?.comment && counter) out.set(item.rule.comment, counter);
-  }
-  return out;
-}
-
 /** Packets per observer name. */
 export async function observe(s: Scene): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const [netns, table, chain] of [[s.c.netns, 'ka_obs', 'obs'], [s.b.netns, 'ka_obs', 'obs'], [s.node.netns, 'ka_obs', 'obs']] as const) {
-    for (const [name, c] of await counters(netns, table, chain)) out[name] = c.packets;
+    for (const [name, c] of await ruleCounters(netns, 'inet', table, chain)) out[name] = c.packets;
   }
   return out;
 }
@@ -137,7 +128,7 @@ export async function sent(s: Scene): Promise<Map<string, Counts>> {
   const out = new Map<string, Counts>();
   for (const pod of s.node.pods) {
     for (const chain of ['tx', 'rx']) {
-      for (const [key, c] of await counters(pod.netns, 'ka_coex', chain)) if (c.packets > 0) out.set(key, c);
+      for (const [key, c] of await ruleCounters(pod.netns, 'inet', 'ka_coex', chain)) if (c.packets > 0) out.set(key, c);
     }
   }
   return out;

@@ -5,7 +5,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { run } from '../helpers/exec.js';
+import { run, runJson } from '../helpers/exec.js';
 import type { Pod, SimulatedNode } from '../helpers/topology.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -47,8 +47,9 @@ export class StandInCni {
 
   /** UDP to PORT.redirect becomes UDP to `to` and is redirected to its host veth. */
   async redirectTo(to: Pod): Promise<void> {
-    const hostLink = JSON.parse((await inNode(this.node, 'ip', ['-j', 'link', 'show', 'dev', to.hostVeth])).stdout)[0];
-    const podLink = JSON.parse((await run('ip', ['-n', to.netns, '-j', 'link', 'show', 'dev', 'eth0'])).stdout)[0];
+    type Link = { ifindex: number; address: string }[];
+    const hostLink = (await runJson<Link>('ip', ['-n', this.node.netns, '-j', 'link', 'show', 'dev', to.hostVeth]))[0]!;
+    const podLink = (await runJson<Link>('ip', ['-n', to.netns, '-j', 'link', 'show', 'dev', 'eth0']))[0]!;
     const value = Buffer.alloc(16);
     value.writeUInt32LE(hostLink.ifindex as number, 0);
     Buffer.from(to.ipv4.split('.').map(Number)).copy(value, 4);
@@ -81,8 +82,7 @@ export class StandInCni {
   }
 
   async programId(): Promise<number> {
-    const { stdout } = await run('bpftool', ['-j', 'prog', 'show', 'pinned', join(this.pinDir, 'prog')]);
-    return (JSON.parse(stdout) as { id: number }).id;
+    return (await runJson<{ id: number }>('bpftool', ['-j', 'prog', 'show', 'pinned', join(this.pinDir, 'prog')])).id;
   }
 
   destroy(): void {

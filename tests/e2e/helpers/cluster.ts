@@ -1,8 +1,9 @@
 // Several simulated nodes joined by a link (each end called eth0, a default
 // route and routes to the other node's pod CIDRs through it, as kindnet sets
-// up), and an oracle that counts what every receiver (pod or node) got from
+// up, or only static routes to those CIDRs), and an oracle that counts what every receiver (pod or node) got from
 // every sender: the kernel's own nftables counters, before anything else.
 import { inNetns } from './exec.js';
+import { addCounts, ruleCounters } from './nft.js';
 import { pairKey, type Counts, type Pod, type SimulatedNode } from './topology.js';
 
 export interface Endpoint {
@@ -31,12 +32,25 @@ export function podEndpoint(pod: Pod): Endpoint {
   return { netns: pod.netns, ipv4: pod.ipv4, ipv6: pod.ipv6, kind: 'pod' };
 }
 
-/** Joins two nodes with a veth pair named eth0 at both ends and routes each to the other's pods. */
-export async function linkNodes(a: SimulatedNode, b: SimulatedNode): Promise<void> {
+/**
+ * How a node reaches the other node's pods over eth0. default: a default route
+ * and routes to the other node's pod CIDRs via its address (kindnet). gateway:
+ * no default route, only those routes via its address. device: no default
+ * route and no gateway, the pod CIDRs straight onto eth0 (the other node
+ * answers ARP/NDP for its pods: proxy ARP, proxy NDP entries).
+ */
+export type NodeRouting = 'default' | 'gateway' | 'device';
+
+/**
+ * Joins two nodes with a veth pair named eth0 at both ends and routes each to
+ * the other's pods (routing: a's, then b's). Call it after the pods are added:
+ * device routing proxies the pods' addresses that exist then.
+ */
+export async function linkNodes(a: SimulatedNode, b: SimulatedNode, routing: readonly [NodeRouting, NodeRouting] = ['default', 'default']): Promise<void> {
   const tmp = `${b.id}up`;
   await inNetns(a.netns, 'ip', ['link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', tmp, 'netns', b.netns]);
   await inNetns(b.netns, 'ip', ['link', 'set', tmp, 'name', 'eth0']);
-  for (const [self, peer] of [[a, b], [b, a]] as const) {
+  for (const [self, peer, mode, peerMode] of [[a, b, routing[0], routing[1]], [b, a, routing[1], routing[0]]] as const) {
     const me = nodeAddress(self.index);
     const other = nodeAddress(peer.index);
     const cmds: string[][] = [
@@ -45,12 +59,19 @@ export async function linkNodes(a: SimulatedNode, b: SimulatedNode): Promise<voi
       ['ip', 'addr', 'add', `${me.ipv4}/24`, 'dev', 'eth0'],
       ['ip', '-6', 'addr', 'add', `${me.ipv6}/64`, 'dev', 'eth0', 'nodad'],
       ['ip', 'link', 'set', 'eth0', 'up'],
-      ['ip', 'route', 'add', 'default', 'via', other.ipv4],
-      ['ip', '-6', 'route', 'add', 'default', 'via', other.ipv6],
     ];
+    if (mode === 'default') {
+      cmds.push(['ip', 'route', 'add', 'default', 'via', other.ipv4], ['ip', '-6', 'route', 'add', 'default', 'via', other.ipv6]);
+    }
     const cidrs = podCidrs(peer.index);
-    for (const c of cidrs.v4) cmds.push(['ip', 'route', 'add', c, 'via', other.ipv4]);
-    for (const c of cidrs.v6) cmds.push(['ip', '-6', 'route', 'add', c, 'via', other.ipv6]);
+    const via = (ip: string) => (mode === 'device' ? ['dev', 'eth0'] : ['via', ip]);
+    for (const c of cidrs.v4) cmds.push(['ip', 'route', 'add', c, ...via(other.ipv4)]);
+    for (const c of cidrs.v6) cmds.push(['ip', '-6', 'route', 'add', c, ...via(other.ipv6)]);
+    if (peerMode === 'device') {
+      // The peer looks our pods up on the link itself: answer for them.
+      cmds.push(['sysctl', '-qw', 'net.ipv4.conf.eth0.proxy_arp=1', 'net.ipv6.conf.eth0.proxy_ndp=1']);
+      for (const pod of self.pods) cmds.push(['ip', '-6', 'neigh', 'add', 'proxy', pod.ipv6, 'dev', 'eth0']);
+    }
     for (const c of cmds) await inNetns(self.netns, c[0]!, c.slice(1));
   }
 }
@@ -82,15 +103,7 @@ export async function installRxOracle(receivers: readonly Endpoint[], senders: r
 export async function readRxOracle(receivers: readonly Endpoint[]): Promise<Map<string, Counts>> {
   const out = new Map<string, Counts>();
   // One chain per namespace, however many of its addresses are receivers.
-  for (const netns of new Set(receivers.map((r) => r.netns))) {
-    const { stdout } = await inNetns(netns, 'nft', ['-j', 'list', 'chain', 'inet', 'ka_rx', 'c']);
-    for (const item of (JSON.parse(stdout) as { nftables: { rule?: { comment?: string; expr: { counter?: Counts }[] } }[] }).nftables) {
-      const counter = item.rule?.expr.find((e) => e.counter)?.counter;
-      if (!item.rule?.comment || !counter || counter.packets === 0) continue;
-      const prev = out.get(item.rule.comment) ?? { bytes: 0, packets: 0 };
-      out.set(item.rule.comment, { bytes: prev.bytes + counter.bytes, packets: prev.packets + counter.packets });
-    }
-  }
+  for (const netns of new Set(receivers.map((r) => r.netns))) addCounts(out, await ruleCounters(netns, 'inet', 'ka_rx', 'c'));
   return out;
 }
 

@@ -27,9 +27,34 @@ export function run(cmd: string, args: readonly string[], opts: { input?: string
   });
 }
 
+/**
+ * Runs a command and parses its stdout as JSON. A failure names the command, its
+ * exit code, its stderr and what it printed: a bare "Unexpected end of JSON
+ * input" once hid that a different `nft` had run.
+ */
+export async function runJson<T>(cmd: string, args: readonly string[], opts: Parameters<typeof run>[2] = {}): Promise<T> {
+  const r = await run(cmd, args, opts);
+  return parseJson(r.stdout, `${cmd} ${args.join(' ')} (exit ${r.code}, stderr ${JSON.stringify(r.stderr.trim())})`) as T;
+}
+
+/** JSON.parse that says what printed the text and shows its start when it is not JSON. */
+export function parseJson(text: string, source: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    const head = text.length > 200 ? `${text.slice(0, 200)}…` : text;
+    throw new Error(`${source} printed no JSON (${(err as Error).message}): stdout ${JSON.stringify(head)}`);
+  }
+}
+
 /** `ip netns exec <ns> cmd ...` */
 export function inNetns(netns: string, cmd: string, args: readonly string[], opts: Parameters<typeof run>[2] = {}) {
   return run('ip', ['netns', 'exec', netns, cmd, ...args], opts);
+}
+
+/** runJson inside a network namespace. */
+export function inNetnsJson<T>(netns: string, cmd: string, args: readonly string[], opts: Parameters<typeof run>[2] = {}): Promise<T> {
+  return runJson<T>('ip', ['netns', 'exec', netns, cmd, ...args], opts);
 }
 
 /** Starts a long-running process; resolves once its output matches readyLine (at once when null). */

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
-import { inNetns, run } from './exec.js';
+import { inNetns, inNetnsJson, parseJson, run } from './exec.js';
+import { addCounts, ruleCounters, type Counts } from './nft.js';
 
 const CNI_DIR = '/usr/lib/cni';
 const HELPERS = dirname(fileURLToPath(import.meta.url));
@@ -22,10 +23,7 @@ export interface Pod {
   hostVeth: string;
 }
 
-export interface Counts {
-  bytes: number;
-  packets: number;
-}
+export type { Counts } from './nft.js';
 
 export const pairKey = (src: string, dst: string, protocol: string) => `${src}|${dst}|${protocol}`;
 
@@ -80,7 +78,8 @@ export class SimulatedNode {
     await inNetns(netns, 'ip', ['link', 'set', 'lo', 'up']);
     if (opts.skipDad) await inNetns(netns, 'sysctl', ['-qw', 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0']);
     await opts.beforeCni?.(netns);
-    const result = JSON.parse((await this.cni('ADD', cni, netns)).stdout) as {
+    const added = await this.cni('ADD', cni, netns);
+    const result = parseJson(added.stdout, `CNI ${cni} ADD in ${netns}`) as {
       interfaces: { name: string; sandbox?: string }[];
       ips: { address: string }[];
     };
@@ -158,14 +157,7 @@ export class SimulatedNode {
   }
 
   private async readCounters(netns: string, family: string, chain: string, into: Map<string, Counts>): Promise<void> {
-    const { stdout } = await inNetns(netns, 'nft', ['-j', 'list', 'chain', family, 'ka_oracle', chain]);
-    const items = (JSON.parse(stdout) as { nftables: { rule?: { comment?: string; expr: { counter?: Counts }[] } }[] }).nftables;
-    for (const item of items) {
-      const counter = item.rule?.expr.find((e) => e.counter)?.counter;
-      if (!item.rule?.comment || !counter || counter.packets === 0) continue;
-      const prev = into.get(item.rule.comment) ?? { bytes: 0, packets: 0 };
-      into.set(item.rule.comment, { bytes: prev.bytes + counter.bytes, packets: prev.packets + counter.packets });
-    }
+    addCounts(into, await ruleCounters(netns, family, 'ka_oracle', chain));
   }
 
   /** forwarded: what the node forwarded (routed + bridged); received: what the pods received. */
@@ -182,8 +174,7 @@ export class SimulatedNode {
 
   /** Every TC filter and tcx program on the node's links, from the kernel. */
   async hooks(): Promise<{ link: string; direction: string; kind: 'tc' | 'tcx'; name: string | null; id?: number }[]> {
-    const { stdout } = await inNetns(this.netns, process.execPath, [join(HELPERS, 'hooks.mjs')]);
-    return JSON.parse(stdout);
+    return inNetnsJson(this.netns, process.execPath, [join(HELPERS, 'hooks.mjs')]);
   }
 
   async destroy(): Promise<void> {

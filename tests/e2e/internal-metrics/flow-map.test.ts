@@ -96,6 +96,10 @@ test.serial('map utilization, overflow flows, ip pairs batch size, active connec
   t.true(lost > 0, 'the ring buffer filled up');
   t.is(counted + lost, reached, 'counted + ringbuf_full = what the kernel received');
   t.is(mustValue(s, M.bytes, pair(flood)), counted * l3Bytes(flood));
+  // The same loss in the dropped-traffic metrics, in packets and bytes.
+  t.is(mustValue(s, 'kubeadapt_connection_traffic_dropped_packets_total', { reason: 'ringbuf_full' }), lost);
+  t.is(mustValue(s, 'kubeadapt_connection_traffic_dropped_bytes_total', { reason: 'ringbuf_full' }), lost * l3Bytes(flood));
+  t.is(mustValue(s, 'kubeadapt_connection_traffic_dropped_packets_total', { reason: 'pair_ledger_full' }), 0);
   // Flows that got a map slot are not overflow: every other counted flow is.
   const slots = counted - (mustValue(s, M.overflow) - (over.count - MAX_FLOWS));
   t.true(slots >= MAX_FLOWS && slots <= slotsFilled * MAX_FLOWS, `${slots} flows in map slots: 16 a slot, ${slotsFilled} slot(s) filled while the flood ran`);

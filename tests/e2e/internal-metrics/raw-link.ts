@@ -4,7 +4,7 @@
 // The agent sees an ordinary pod veth (peer in another netns) and attaches.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { inNetns, run } from '../helpers/exec.js';
+import { inNetns, inNetnsJson, run } from '../helpers/exec.js';
 import type { SimulatedNode } from '../helpers/topology.js';
 
 /** Locally administered, owned by no interface here. */
@@ -57,8 +57,7 @@ export class RawLink {
    * node's IP stack drops them at once (PACKET_OTHERHOST) without answering.
    */
   async inject(steps: readonly InjectStep[]): Promise<number> {
-    const { stdout } = await inNetns(this.netns, 'python3', [INJECT, 'eth0', OTHER_HOST_MAC], { input: JSON.stringify(steps) });
-    return (JSON.parse(stdout) as { sent: number }).sent;
+    return (await inNetnsJson<{ sent: number }>(this.netns, 'python3', [INJECT, 'eth0', OTHER_HOST_MAC], { input: JSON.stringify(steps) })).sent;
   }
 
   /**

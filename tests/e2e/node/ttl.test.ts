@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { SimulatedNode } from '../helpers/topology.js';
 import { AgentProcess } from '../helpers/agent-process.js';
 import { Sinks, send } from '../helpers/traffic.js';
-import { run } from '../helpers/exec.js';
+import { runJson } from '../helpers/exec.js';
 
 test.serial('an idle pair is dropped after the TTL; an active one stays', async (t) => {
   const node = await new SimulatedNode(17).create();
@@ -23,8 +23,7 @@ test.serial('an idle pair is dropped after the TTL; an active one stays', async 
   const idle = `${p1.ipv4}|${p2.ipv4}|udp`;
   t.true((await agent.traffic()).has(idle));
   const ledgerPairs = async () => {
-    const { stdout } = await run('bpftool', ['map', 'dump', 'pinned', `${agent.pinPath}/pair_totals`, '-j']);
-    return (JSON.parse(stdout) as unknown[]).length;
+    return (await runJson<unknown[]>('bpftool', ['map', 'dump', 'pinned', `${agent.pinPath}/pair_totals`, '-j'])).length;
   };
   t.is(await ledgerPairs(), 1);
   // Keep the other direction busy past the TTL.
