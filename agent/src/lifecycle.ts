@@ -3,7 +3,7 @@
 import { mkdirSync, rmSync, existsSync, statfsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DEFAULT_OBJECT_PATH, loadAddon } from './addon.js';
-import type { Config } from './config/settings.js';
+import { SETTINGS, type Config } from './config/settings.js';
 import type { Logger } from './log.js';
 import type { BpfObject, NativeAddon } from './native.js';
 import { createMetrics, type AgentMetrics } from './metrics/registry.js';
@@ -55,7 +55,8 @@ export class Agent {
     this.ledger = new Ledger({ pairTtlMs: config.pairTtl, trackConnections: config.connectionTracking });
     this.metrics = createMetrics(this.ledger.view, { pairMetrics: config.pairMetrics, workloadMetrics: config.kubernetes, groupedPairs: config.pairDestinationGroups });
     // A bad destinations file stops the agent here, naming the file and the entry.
-    this.destinations = config.destinationsFile ? Destinations.load(config.destinationsFile) : new Destinations();
+    const optional = config.destinationsFile === SETTINGS.destinationsFile.default && !existsSync(config.destinationsFile);
+    this.destinations = optional ? new Destinations() : Destinations.load(config.destinationsFile);
     if (config.pairDestinationGroups) this.grouped = new GroupedPairs(this.destinations, this.metrics.groupedPairs, config.pairTtl);
     const c = config;
     this.metrics.connectionTrackingInfo.set(

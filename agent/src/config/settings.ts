@@ -244,8 +244,8 @@ export const SETTINGS = {
   },
   destinationsFile: {
     env: 'EBPF_DESTINATIONS_FILE', flag: '--destinations-file',
-    default: '', description: 'JSON file classing addresses outside the cluster (destinations.in-zone, in-region, cross-region, internet CIDR lists and named groups; see docs/cost.md); empty: public addresses are internet, private ones unknown. The chart writes it from the costDestinations value',
-    accepted: 'an absolute path of a readable JSON file, or empty', parse: (t: string) => (t === '' ? t : absolutePath(t)), format: str,
+    default: '/etc/ebpf-agent/cost/destinations.json', description: 'JSON file classing addresses outside the cluster (destinations.in-zone, in-region, cross-region, internet CIDR lists and named groups; see docs/cost.md), where the chart mounts its costDestinations value. Missing at the default path: public addresses are internet, private ones unknown; missing elsewhere: an error',
+    accepted: `an absolute path (A-Z a-z 0-9 . _ : @ - /, no . or .. segments, at most ${MAX_PATH_LENGTH} characters)`, parse: absolutePath, format: str,
   },
 } as const;
 

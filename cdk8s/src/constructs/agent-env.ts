@@ -5,7 +5,6 @@ import type { k8s } from 'cdk8s-plus-28';
 import { appendList, expr } from '../helm/sentinels.js';
 import { CONFIG_ENV } from '../values/values.js';
 import { config, FULLNAME, V } from './refs.js';
-import { DESTINATIONS_DIR, DESTINATIONS_KEY } from './destinations-configmap.js';
 
 const fieldRef = (name: string, fieldPath: string): k8s.EnvVar => ({ name, valueFrom: { fieldRef: { fieldPath } } });
 
@@ -16,7 +15,6 @@ export function agentEnv(withUserEnv: boolean): k8s.EnvVar[] {
     fieldRef('EBPF_POD_NAMESPACE', 'metadata.namespace'),
     // Where a source address no one is known to own was counted (cost classes).
     fieldRef('EBPF_NODE_NAME', 'spec.nodeName'),
-    { name: 'EBPF_DESTINATIONS_FILE', value: `${DESTINATIONS_DIR}/${DESTINATIONS_KEY}` },
     { name: 'EBPF_DAEMONSET_NAME', value: expr(`${FULLNAME} | quote`) },
     ...(withUserEnv ? [appendList<k8s.EnvVar>(V.env.$ref)] : []),
   ];

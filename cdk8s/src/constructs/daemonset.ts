@@ -130,8 +130,6 @@ export class AgentDaemonSet extends Construct {
     // The destinations file exists only when costDestinations is set.
     chart.itemIf(this.daemonSet, `${agent}.volumeMounts.name=cost-destinations`, V.costDestinations.$ref);
     chart.itemIf(this.daemonSet, `${pod}.volumes.name=cost-destinations`, V.costDestinations.$ref);
-    chart.itemIf(this.daemonSet, `${agent}.env.name=EBPF_DESTINATIONS_FILE`, V.costDestinations.$ref);
-    chart.itemIf(this.daemonSet, `${preflight}.env.name=EBPF_DESTINATIONS_FILE`, V.costDestinations.$ref);
     chart.keyIf(this.daemonSet, `${pod}.priorityClassName`, V.priorityClassName.$ref);
     chart.keyIf(this.daemonSet, `${pod}.initContainers`, V.preflight.enabled.$ref);
     chart.itemIf(this.daemonSet, `${agent}.ports.name=profiling`, config('enableProfiling').$ref);
