@@ -32,8 +32,8 @@ export class WorkloadTable {
   private deadRows: number[] = [];
   /** `{…}` per row; undefined: free. */
   labels: (string | undefined)[] = [];
-  /** Rows whose label text is not plain ASCII are written as UTF-8. */
-  ascii: boolean[] = [];
+  /** The label text as UTF-8 bytes, copied whole into each scrape (a char-by-char copy of ~190-byte labels was most of a render). */
+  labelBytes: (Buffer | undefined)[] = [];
   bytes: number[] = [];
   packets: number[] = [];
   lastActiveMs: number[] = [];
@@ -60,7 +60,7 @@ export class WorkloadTable {
     if (row === undefined) {
       row = this.freeRows.pop() ?? this.labels.length;
       this.labels[row] = text;
-      this.ascii[row] = /^[\x20-\x7e]*$/.test(text);
+      this.labelBytes[row] = Buffer.from(text, 'utf8');
       this.bytes[row] = 0;
       this.packets[row] = 0;
       this.index.set(text, row);
@@ -78,6 +78,7 @@ export class WorkloadTable {
       if (l === undefined || nowMs - this.lastActiveMs[row]! <= ttlMs) continue;
       this.index.delete(l);
       this.labels[row] = undefined;
+      this.labelBytes[row] = undefined;
       if (this.readers > 0) this.deadRows.push(row);
       else this.freeRows.push(row);
       n++;

@@ -51,13 +51,12 @@ export class WorkloadSeries implements PairFamily {
     const col = t[this.column];
     let row = from;
     for (; row < t.end && w.length < until; row++) {
-      const l = t.labels[row];
+      const l = t.labelBytes[row];
       if (l === undefined) continue;
-      w.reserve(this.name.length + l.length * 3 + 26);
+      w.reserve(this.name.length + l.length + 26);
       w.byte(10);
       w.ascii(this.name);
-      if (t.ascii[row]) w.ascii(l);
-      else w.string(l);
+      w.bytes(l);
       w.byte(32);
       w.number(col[row]!);
     }
