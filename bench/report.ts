@@ -5,6 +5,7 @@ import type { FootprintResult } from './footprint.js';
 import type { KindResult } from './perpacket.js';
 import type { ThroughputCase } from './throughput.js';
 import type { ServiceResult } from './service.js';
+import type { CostResult } from './cost.js';
 import { atLeast, atMost, fmtSpread, round, table, type Target } from './stats.js';
 
 /** The issue's figures, measured on this machine with BPF_PROG_TEST_RUN. */
@@ -19,6 +20,7 @@ interface Results {
   footprint?: FootprintResult;
   throughput?: ThroughputCase[];
   service?: ServiceResult;
+  cost?: CostResult;
 }
 
 export function report(r: Results): { text: string; targets: Target[] } {
@@ -114,6 +116,23 @@ export function report(r: Results): { text: string; targets: Target[] } {
       [`  with bpf_skb_ct_lookup, no entry (${s.kfunc.misses} not found)`, round(s.kfunc.miss.median, 1), round(s.kfunc.miss.median / s.kfunc.none.median, 2)],
     ]));
     targets.push(atMost('drain with 100% translated flows / resolution off', s.translatedRatio.median, 1.5));
+  }
+
+  if (r.cost) {
+    const i = r.cost.informers;
+    const e = r.cost.exposition;
+    parts.push('\nCost attribution: informers synced from a stand-in API server (another process), memory on top of the agent\'s own modules');
+    parts.push(table([
+      ['pods', 'nodes', 'services', 'sync s', 'agent base RSS MiB', 'client-node +MiB', 'synced +MiB', 'total +MiB (after GC)', 'peak +MiB', 'heap +MiB'],
+      [i.counts.pods, i.counts.nodes, i.counts.services, round(i.syncSeconds, 2), round(i.baseRssMiB, 1), round(i.clientModuleMiB, 1), round(i.syncedMiB, 1), round(i.rssDeltaMiB, 1), round(i.peakRssDeltaMiB, 1), round(i.heapDeltaMiB, 1)],
+    ]));
+    parts.push('/metrics with both families (raw pairs and workloads) on one node');
+    parts.push(table([
+      ['pairs', 'pair series', 'workload rows', 'workload series', 'MiB', 'attribute s', 'render both s', 'render pairs only s'],
+      [e.pairs, e.pairSeries, e.workloadRows, e.workloadSeries, round(e.bytes / MIB, 1), round(e.attributeSeconds, 3), fmtSpread(e.render, 3), fmtSpread(e.pairsOnly, 3)],
+    ]));
+    targets.push(atMost(`informers at ${i.counts.pods} pods, ${i.counts.nodes} nodes: RSS on top of the agent's, MiB`, i.rssDeltaMiB, 40, 'MiB'));
+    targets.push(atMost(`/metrics both families at ${e.pairs} pairs, s`, e.render.median, 0.25, 's'));
   }
 
   parts.push('\nTargets');

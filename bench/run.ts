@@ -1,6 +1,6 @@
 // `npm run bench`: every section, a table on stdout, bench/results.json.
 //   --quick            tiny sizes (seconds; the smoke test runs this)
-//   --only=a,b         sections: perpacket, drain, exposition, footprint, throughput, service
+//   --only=a,b         sections: perpacket, drain, exposition, footprint, throughput, service, cost
 //   --out=path         where to write the JSON (default bench/results.json)
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -12,9 +12,10 @@ import { runFootprint } from './footprint.js';
 import { FLOOR_OBJECT, runPerPacket } from './perpacket.js';
 import { runThroughput } from './throughput.js';
 import { runService } from './service.js';
+import { runCost } from './cost.js';
 import { report } from './report.js';
 
-const SECTIONS = ['perpacket', 'drain', 'exposition', 'footprint', 'throughput', 'service'] as const;
+const SECTIONS = ['perpacket', 'drain', 'exposition', 'footprint', 'throughput', 'service', 'cost'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function parseArgs(argv: string[]) {
@@ -41,6 +42,7 @@ const FULL = {
   footprint: { pairs: [10_000, 100_000], intervalSeconds: 10, intervals: 3, tunedNodeOptions: '--max-semi-space-size=4 --max-old-space-size=256' },
   throughput: { rounds: 5, seconds: 5, intervalSeconds: 5 },
   service: { flows: 100_000, connectionsPerPair: 10, rounds: 5, repeat: 1_000_000 },
+  cost: { pods: 10_000, nodes: 1_000, services: 1_000, pairs: 100_000, rounds: 5 },
 };
 const QUICK = {
   perpacket: { rounds: 1, repeat: 1000, inserts: 20 },
@@ -49,6 +51,7 @@ const QUICK = {
   footprint: { pairs: [100], intervalSeconds: 1, intervals: 1 },
   throughput: { rounds: 1, seconds: 1, intervalSeconds: 1 },
   service: { flows: 1000, connectionsPerPair: 10, rounds: 1, repeat: 1000 },
+  cost: { pods: 300, nodes: 10, services: 10, pairs: 1000, rounds: 1 },
 };
 
 function machine() {
@@ -87,6 +90,7 @@ async function main() {
   await step('footprint', () => runFootprint(p.footprint));
   await step('throughput', () => runThroughput(p.throughput));
   await step('service', () => runService(p.service));
+  await step('cost', () => runCost(p.cost));
   results.secondsPerSection = timings;
   results.seconds = (Date.now() - started) / 1000;
   const { text, targets } = report(results);

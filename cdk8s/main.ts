@@ -7,10 +7,12 @@ import { DashboardConfigMap } from './src/constructs/dashboard-configmap.js';
 import { AgentMonitor } from './src/constructs/monitors.js';
 import { AgentNetworkPolicy } from './src/constructs/network-policy.js';
 import { AgentPrometheusRule } from './src/constructs/prometheus-rule.js';
-import { V } from './src/constructs/refs.js';
+import { config, V } from './src/constructs/refs.js';
 import { AgentRoleBinding } from './src/constructs/role-binding.js';
 import { AgentRole } from './src/constructs/role.js';
 import { AgentService } from './src/constructs/service.js';
+import { AgentClusterRole, AgentClusterRoleBinding } from './src/constructs/cluster-role.js';
+import { DestinationsConfigMap } from './src/constructs/destinations-configmap.js';
 import { AgentServiceAccount } from './src/constructs/service-account.js';
 import { HelmChart } from './src/helm/chart.js';
 import { postSynth } from './src/postsynth.js';
@@ -21,6 +23,10 @@ const on = (...conditions: string[]): string => `and ${V.enabled.$ref} ${conditi
 new AgentServiceAccount(new HelmChart(app, { templateName: 'serviceaccount', condition: on(V.serviceAccount.create.$ref) }), 'agent');
 new AgentRole(new HelmChart(app, { templateName: 'role', condition: on(V.rbac.create.$ref) }), 'agent');
 new AgentRoleBinding(new HelmChart(app, { templateName: 'rolebinding', condition: on(V.rbac.create.$ref) }), 'agent');
+const costRbac = on(V.rbac.create.$ref, config('kubernetes').$ref);
+new AgentClusterRole(new HelmChart(app, { templateName: 'clusterrole', condition: costRbac }), 'agent');
+new AgentClusterRoleBinding(new HelmChart(app, { templateName: 'clusterrolebinding', condition: costRbac }), 'agent');
+new DestinationsConfigMap(new HelmChart(app, { templateName: 'cost-destinations-configmap', condition: on(V.costDestinations.$ref) }), 'agent');
 new AgentDaemonSet(new HelmChart(app, { templateName: 'daemonset', condition: V.enabled.$ref }), 'agent');
 new AgentService(new HelmChart(app, { templateName: 'service', condition: on(V.service.enabled.$ref) }), 'agent');
 new AgentMonitor(new HelmChart(app, {

@@ -3,7 +3,7 @@
 import { mkdirSync, rmSync, existsSync, statfsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DEFAULT_OBJECT_PATH, loadAddon } from './addon.js';
-import type { Config } from './config/settings.js';
+import { SETTINGS, type Config } from './config/settings.js';
 import type { Logger } from './log.js';
 import type { BpfObject, ConntrackResolver, NativeAddon } from './native.js';
 import { createMetrics, type AgentMetrics } from './metrics/registry.js';
@@ -18,6 +18,10 @@ import { resolvePodCgroup } from './interfaces/cgroup.js';
 import { QdiscRegistry } from './interfaces/qdiscs.js';
 import { daemonSetFromEnv, daemonSetGone } from './kubernetes/daemonset.js';
 import { logPreflight } from './preflight/startup.js';
+import { Attribution } from './cost/attribution.js';
+import { Destinations } from './cost/destinations.js';
+import { GroupedPairs } from './cost/grouped-pairs.js';
+import type { KubernetesEnrichment } from './kubernetes/informers.js';
 
 const PROGRAMS = ['tc_pod_egress', 'tc_host_egress'];
 const LOAD_RETRY_MS = [5_000, 10_000, 30_000, 60_000];
@@ -26,6 +30,10 @@ export class Agent {
   /** The one owner of the exported per-pair totals; /metrics renders its view. */
   private readonly ledger: Ledger;
   readonly metrics: AgentMetrics;
+  private enrichment: KubernetesEnrichment | undefined;
+  private attribution: Attribution | undefined;
+  private readonly grouped: GroupedPairs | undefined;
+  private readonly destinations: Destinations;
   private server: MetricsServer | undefined;
   /** Loaded only when enabled: node:inspector and node:v8 cost RSS an idle agent does not need. */
   private profiling: ProfilingServer | undefined;
@@ -46,7 +54,11 @@ export class Agent {
     private readonly objectPath = DEFAULT_OBJECT_PATH,
   ) {
     this.ledger = new Ledger({ pairTtlMs: config.pairTtl, trackConnections: config.connectionTracking });
-    this.metrics = createMetrics(this.ledger.view);
+    this.metrics = createMetrics(this.ledger.view, { pairMetrics: config.pairMetrics, workloadMetrics: config.kubernetes, groupedPairs: config.pairDestinationGroups });
+    // A bad destinations file stops the agent here, naming the file and the entry.
+    const optional = config.destinationsFile === SETTINGS.destinationsFile.default && !existsSync(config.destinationsFile);
+    this.destinations = optional ? new Destinations() : Destinations.load(config.destinationsFile);
+    if (config.pairDestinationGroups) this.grouped = new GroupedPairs(this.destinations, this.metrics.groupedPairs, config.pairTtl);
     const c = config;
     this.metrics.connectionTrackingInfo.set(
       { enabled: String(c.connectionTracking), netns_filter_mode: c.netnsFilterMode, max_flows: String(c.maxFlows) },
@@ -87,8 +99,45 @@ export class Agent {
       this.log.info('serving profiles', { address, port, paths: ['/debug/cpu-profile?seconds=10', '/debug/heap-snapshot'] });
     }
     await logPreflight(this.config, this.log);
+    if (this.config.kubernetes) await this.startEnrichment();
     this.addon = loadAddon();
     this.tryLoad(0);
+  }
+
+  /** Informers for the workload family; without API credentials it stays off and says why. */
+  private async startEnrichment(): Promise<void> {
+    const { KubernetesEnrichment, loadKubeConfig } = await import('./kubernetes/informers.js');
+    const found = await loadKubeConfig(process.env);
+    if ('reason' in found) {
+      this.log.warn('EBPF_KUBERNETES=on but no Kubernetes API to watch: workload attribution is off', { reason: found.reason });
+      return;
+    }
+    let flush: NodeJS.Timeout | undefined;
+    const enrichment = new KubernetesEnrichment(found.kc, this.log, {
+      // Former owners are kept for a few intervals: the drain that follows a release still finds them.
+      historyMs: Math.max(60_000, this.config.collectionInterval * 4),
+      // An address a pod gave up may go to a new pod soon: drain now (once per burst of releases).
+      onRelease: () => {
+        if (flush) return;
+        flush = setTimeout(() => {
+          flush = undefined;
+          void this.collector?.collect();
+        }, 0);
+      },
+      onCount: (n) => {
+        for (const [resource, count] of Object.entries(n)) this.metrics.kubernetesObjects.set({ resource }, count);
+      },
+      onWatchError: (resource) => this.metrics.kubernetesWatchErrors.inc({ resource }),
+    });
+    for (const resource of ['pods', 'nodes', 'services']) {
+      this.metrics.kubernetesObjects.set({ resource }, 0);
+      this.metrics.kubernetesWatchErrors.inc({ resource }, 0);
+    }
+    const localNode = process.env.EBPF_NODE_NAME || undefined;
+    this.attribution = new Attribution(enrichment.cluster, this.destinations, this.metrics.workloads, { localNode, ttlMs: this.config.workloadTtl });
+    enrichment.start();
+    this.enrichment = enrichment;
+    this.log.info('Kubernetes enrichment started', { credentials: found.source, node: localNode ?? '(EBPF_NODE_NAME unset)', destinationGroups: this.destinations.groups });
   }
 
   private tryLoad(attempt: number): void {
@@ -159,6 +208,12 @@ export class Agent {
       intervalMs: this.config.collectionInterval,
       maxFlows: this.config.maxFlows,
       dumpMaps: this.config.dumpBpfMaps,
+      onApplied: (r) => {
+        this.grouped?.apply(r.records, r.rows, r.kind);
+        this.attribution?.apply(r.records, r.rows, r.kind);
+      },
+      // The grouped pair family continues from the pinned totals, as the raw one does.
+      onLoaded: () => this.grouped?.seed(this.metrics.pairs),
     });
     const restored = await this.collector.restore(maxPairs);
     if (restored.pairs || restored.foreign) this.log.info('counters continue from the pinned ledger', { ...restored, maxPairs });
@@ -239,6 +294,7 @@ export class Agent {
         this.log.warn('removing the pin directory failed', { pinPath: this.config.pinPath, err });
       }
     }
+    this.enrichment?.stop();
     await this.profiling?.stop();
     await this.server?.stop();
     this.log.info('stopped', { kept: keep });

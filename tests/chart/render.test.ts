@@ -126,7 +126,7 @@ test('env: one variable per agent setting, with defaults the agent itself accept
   const ds = find(await render(), 'DaemonSet');
   const env = agentOf(ds).env as Array<{ name: string; value?: string }>;
   t.deepEqual(env.map((e) => e.name), [
-    ...CONFIG_ENV.map((c) => c.env), 'EBPF_POD_NAME', 'EBPF_POD_NAMESPACE', 'EBPF_DAEMONSET_NAME',
+    ...CONFIG_ENV.map((c) => c.env), 'EBPF_POD_NAME', 'EBPF_POD_NAMESPACE', 'EBPF_NODE_NAME', 'EBPF_DAEMONSET_NAME',
   ]);
   t.like(envOf(agentOf(ds)), {
     EBPF_METRICS_PORT: '9090', EBPF_COLLECTION_INTERVAL: '25s', EBPF_LOG_LEVEL: 'info', EBPF_LOG_FORMAT: 'json',

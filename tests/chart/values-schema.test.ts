@@ -67,6 +67,8 @@ const PROBES = [
 /** Where the chart is deliberately narrower than the agent, and why. */
 const NARROWER: Record<string, { probe: string; why: string; chartAccepts: (text: string) => boolean }> = {
   pinPath: { probe: '/var/run/kubeadapt', why: 'the pod mounts only /sys/fs/bpf from the host', chartAccepts: (text) => text.startsWith('/sys/fs/bpf/') },
+  kubernetes: { probe: 'off', why: 'values are booleans: YAML 1.1 reads a bare on/off as one (the agent takes on/off from the environment too)', chartAccepts: (text) => text === 'true' || text === 'false' },
+  pairMetrics: { probe: 'off', why: 'values are booleans: YAML 1.1 reads a bare on/off as one (the agent takes on/off from the environment too)', chartAccepts: (text) => text === 'true' || text === 'false' },
   metricsAuth: { probe: 'kubernetes', why: 'the chart does not mount the TLS Secret or bind the review RBAC yet', chartAccepts: (text) => text === 'none' },
 };
 

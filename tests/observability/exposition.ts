@@ -46,6 +46,8 @@ const PAIRS = [
 const VALUES: Record<string, string> = {
   program: 'tc_pod_egress', map: 'connection_flows', type: 'drain', reason: 'truncated',
   enabled: 'true', netns_filter_mode: 'default', max_flows: '65536',
+  src_namespace: 'shop', src_workload: 'web', src_kind: 'Deployment', dst_namespace: 'shop', dst_workload: 'db', dst_kind: 'StatefulSet',
+  cost_class: 'cross_zone', resource: 'pods',
 };
 
 /** Per-scrape growth of the IPv4 pair's counters; the IPv6 pair grows by a hundredth of it. */
@@ -67,6 +69,8 @@ function labelSets(m: MetricDefinition): Array<{ labels: Record<string, string>;
     if (v === undefined) throw new Error(`sample exposition: no sample value for label ${l} of ${m.name}`);
     labels[l] = v;
   }
+  // The cost panels filter by class: one series for each class they select.
+  if (m.labels.includes('cost_class')) return ['cross_zone', 'internet'].map((c) => ({ labels: { ...labels, cost_class: c }, step: 1 }));
   return [{ labels, step: 1 }];
 }
 

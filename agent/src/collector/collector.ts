@@ -18,6 +18,10 @@ export interface CollectorOptions {
   overflowPollMs?: number;
   /** Service resolution (EBPF_SERVICE_RESOLUTION=conntrack); the collector polls its DESTROY events. */
   resolver?: ConntrackResolver;
+  /** Sees what each transaction applied, once (the cost attribution). */
+  onApplied?: (r: TxnResult) => void;
+  /** The pinned totals are in the pair table; a recovered transaction is not applied yet. */
+  onLoaded?: () => void;
 }
 
 export const UNRESOLVED_REASONS = ['entry_gone', 'events_lost', 'conntrack_unavailable'] as const;
@@ -66,6 +70,7 @@ export class Collector {
   /** Counters continue from the pinned ledger (pair_totals of `maxPairs` entries); a transaction a dead process left is finished. */
   async restore(maxPairs: number): Promise<LoadResult> {
     const loaded = await this.ledger.open(this.bpf, maxPairs, this.opts.resolver);
+    this.opts.onLoaded?.();
     const recovered = await this.ledger.recover();
     if (recovered) this.onTxn(recovered);
     this.exportLedger();
@@ -112,6 +117,7 @@ export class Collector {
 
   private onTxn(r: TxnResult): void {
     if (r.service) this.onService(r.service);
+    this.opts.onApplied?.(r);
     this.ringRecords += r.overflowRecords;
     if (r.lostPairs === 0) return;
     // One line a minute at most: a full ledger loses pairs on every transaction.

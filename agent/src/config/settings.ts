@@ -102,6 +102,9 @@ const interfaceList = (text: string): 'auto' | readonly string[] | undefined =>
   text === 'auto' ? 'auto' : INTERFACE_LIST.test(text) && !text.split(',').some((n) => /^\.\.?\*?$/.test(n)) ? text.split(',') : undefined;
 
 const str = (v: string) => v;
+/** Switches named on/off in the issue tracker's words; true/false as every other switch here. */
+const onOff = (text: string): boolean | undefined =>
+  text === 'on' || text === 'true' ? true : text === 'off' || text === 'false' ? false : undefined;
 const num = (v: number) => String(v);
 
 export const SETTINGS = {
@@ -223,6 +226,35 @@ export const SETTINGS = {
     env: 'EBPF_DUMP_BPF_MAPS', flag: '--dump-bpf-maps', chartValue: 'config.dumpBPFMaps',
     default: false, description: 'Log every drained flow record at debug level (troubleshooting only: one line per connection)',
     accepted: 'true or false', parse: bool, format: (v: boolean) => String(v),
+  },
+  kubernetes: {
+    env: 'EBPF_KUBERNETES', flag: '--kubernetes', chartValue: 'config.kubernetes',
+    default: false,
+    description: 'Watch Pods, Nodes and Services through the Kubernetes API and export kubeadapt_workload_traffic_* (bytes per source workload, destination workload and cost class); stays off, with a warning, when no API credentials are found',
+    accepted: 'on or off (or true, false)', parse: onOff, format: (v: boolean) => String(v),
+  },
+  pairMetrics: {
+    env: 'EBPF_PAIR_METRICS', flag: '--pair-metrics', chartValue: 'config.pairMetrics',
+    default: true,
+    description: 'Export the per-IP-pair families (kubeadapt_connection_traffic_*, kubeadapt_active_connections); off leaves the bounded workload families only (counting and the pinned totals go on)',
+    accepted: 'on or off (or true, false)', parse: onOff, format: (v: boolean) => String(v),
+  },
+  pairDestinationGroups: {
+    env: 'EBPF_PAIR_DESTINATION_GROUPS', flag: '--pair-destination-groups', chartValue: 'config.pairDestinationGroups',
+    default: false,
+    description: 'In kubeadapt_connection_traffic_*, write a destination address that is in a named group of the destinations file (costDestinations) as the group\'s name (dst_ip="<group>"): one series per source and group instead of one per address (kubeadapt_active_connections stays per address: EBPF_CONNECTION_TRACKING=false drops it)',
+    accepted: 'true or false', parse: bool, format: (v: boolean) => String(v),
+  },
+  workloadTtl: {
+    env: 'EBPF_WORKLOAD_TTL', flag: '--workload-ttl', chartValue: 'config.workloadTtl',
+    default: 300_000, description: 'Workload series without traffic for this long are dropped from /metrics',
+    accepted: 'a duration from 1s to 24h such as 90s, 5m or 1h', parse: durationBetween(1000, 86_400_000),
+    format: formatDuration,
+  },
+  destinationsFile: {
+    env: 'EBPF_DESTINATIONS_FILE', flag: '--destinations-file',
+    default: '/etc/ebpf-agent/cost/destinations.json', description: 'JSON file classing addresses outside the cluster (destinations.in-zone, in-region, cross-region, internet CIDR lists and named groups; see docs/cost.md), where the chart mounts its costDestinations value. Missing at the default path: public addresses are internet, private ones unknown; missing elsewhere: an error',
+    accepted: `an absolute path (A-Z a-z 0-9 . _ : @ - /, no . or .. segments, at most ${MAX_PATH_LENGTH} characters)`, parse: absolutePath, format: str,
   },
 } as const;
 

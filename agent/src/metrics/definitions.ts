@@ -15,6 +15,8 @@ export interface MetricDefinition {
 }
 
 const pairLabels = ['src_ip', 'dst_ip', 'protocol'] as const;
+/** cost/workload-table.ts writes them in this order. */
+const workloadLabels = ['src_namespace', 'src_workload', 'src_kind', 'dst_namespace', 'dst_workload', 'dst_kind', 'cost_class'] as const;
 
 export const METRICS = {
   trafficBytes: {
@@ -36,6 +38,20 @@ export const METRICS = {
     type: 'gauge',
     help: 'Distinct connections (5-tuples) with traffic in the last collection interval',
     labels: pairLabels,
+    group: 'traffic',
+  },
+  workloadBytes: {
+    name: 'kubeadapt_workload_traffic_bytes_total',
+    type: 'counter',
+    help: 'Egress bytes (L3) per source workload, destination workload and cost class, from the IP pairs this agent counted (EBPF_KUBERNETES=on; restarts at 0 with the agent)',
+    labels: workloadLabels,
+    group: 'traffic',
+  },
+  workloadPackets: {
+    name: 'kubeadapt_workload_traffic_packets_total',
+    type: 'counter',
+    help: 'Egress packets per source workload, destination workload and cost class (EBPF_KUBERNETES=on; restarts at 0 with the agent)',
+    labels: workloadLabels,
     group: 'traffic',
   },
   loadStatus: {
@@ -135,6 +151,20 @@ export const METRICS = {
     type: 'counter',
     help: 'Packets seen by the TC programs but not counted as TCP/UDP traffic, by reason',
     labels: ['reason'],
+    group: 'internal',
+  },
+  kubernetesObjects: {
+    name: 'kubeadapt_kubernetes_objects',
+    type: 'gauge',
+    help: 'Pods, Nodes and Services the cost attribution knows from the Kubernetes API (EBPF_KUBERNETES=on)',
+    labels: ['resource'],
+    group: 'internal',
+  },
+  kubernetesWatchErrors: {
+    name: 'kubeadapt_kubernetes_watch_errors_total',
+    type: 'counter',
+    help: 'Failed lists and watches of the Kubernetes API (each is retried; attribution goes on from what is known)',
+    labels: ['resource'],
     group: 'internal',
   },
   attachedInterfaces: {

@@ -36,6 +36,12 @@ export class TextWriter {
     this.length = at;
   }
 
+  /** Bytes already encoded (a series' label text kept as bytes); the caller reserved room. */
+  bytes(b: Uint8Array): void {
+    this.buf.set(b, this.length);
+    this.length += b.length;
+  }
+
   byte(b: number): void {
     this.buf[this.length++] = b;
   }

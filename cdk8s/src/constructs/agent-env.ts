@@ -13,6 +13,8 @@ export function agentEnv(withUserEnv: boolean): k8s.EnvVar[] {
     ...CONFIG_ENV.map(({ key, env }) => ({ name: env, value: expr(`${config(key).$ref} | quote`) })),
     fieldRef('EBPF_POD_NAME', 'metadata.name'),
     fieldRef('EBPF_POD_NAMESPACE', 'metadata.namespace'),
+    // Where a source address no one is known to own was counted (cost classes).
+    fieldRef('EBPF_NODE_NAME', 'spec.nodeName'),
     { name: 'EBPF_DAEMONSET_NAME', value: expr(`${FULLNAME} | quote`) },
     ...(withUserEnv ? [appendList<k8s.EnvVar>(V.env.$ref)] : []),
   ];

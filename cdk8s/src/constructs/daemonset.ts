@@ -7,6 +7,7 @@ import { HelmChart } from '../helm/chart.js';
 import { appendList, block, bool, expr, num, withValue } from '../helm/sentinels.js';
 import { BPFFS_PATH } from '../security.js';
 import { agentEnv } from './agent-env.js';
+import { DESTINATIONS_DIR, DESTINATIONS_NAME } from './destinations-configmap.js';
 import { config, FULLNAME, include, labelsWith, NAMESPACE, V } from './refs.js';
 
 export interface AgentDaemonSetProps {
@@ -84,7 +85,10 @@ export class AgentDaemonSet extends Construct {
               securityContext,
               // The host's cgroup v2 tree, read-only: in netns filter mode default the
               // agent finds kubepods there to tell hostNetwork pods from host processes.
-              volumeMounts: [bpffsMount, { name: 'tmp', mountPath: '/tmp' }, { name: 'cgroup', mountPath: '/host/sys/fs/cgroup', readOnly: true }],
+              volumeMounts: [
+                bpffsMount, { name: 'tmp', mountPath: '/tmp' }, { name: 'cgroup', mountPath: '/host/sys/fs/cgroup', readOnly: true },
+                { name: 'cost-destinations', mountPath: DESTINATIONS_DIR, readOnly: true },
+              ],
               livenessProbe: probe(props.livenessPath ?? '/health/live', 30, 30),
               readinessProbe: probe(props.readinessPath ?? '/health/ready', 10, 10),
             }],
@@ -92,6 +96,7 @@ export class AgentDaemonSet extends Construct {
               { name: 'bpffs', hostPath: { path: BPFFS_PATH, type: 'DirectoryOrCreate' } },
               { name: 'tmp', emptyDir: {} },
               { name: 'cgroup', hostPath: { path: '/sys/fs/cgroup', type: 'Directory' } },
+              { name: 'cost-destinations', configMap: { name: expr(DESTINATIONS_NAME) } },
             ],
           },
         },
@@ -119,9 +124,12 @@ export class AgentDaemonSet extends Construct {
       [`${pod}.topologySpreadConstraints`]: withValue(V.topologySpreadConstraints.$ref),
       ...containerFields(agent, true),
       ...containerFields(preflight, false),
-      [`${agent}.volumeMounts.3`]: appendList(V.extraVolumeMounts.$ref),
-      [`${pod}.volumes.3`]: appendList(V.extraVolumes.$ref),
+      [`${agent}.volumeMounts.4`]: appendList(V.extraVolumeMounts.$ref),
+      [`${pod}.volumes.4`]: appendList(V.extraVolumes.$ref),
     });
+    // The destinations file exists only when costDestinations is set.
+    chart.itemIf(this.daemonSet, `${agent}.volumeMounts.name=cost-destinations`, V.costDestinations.$ref);
+    chart.itemIf(this.daemonSet, `${pod}.volumes.name=cost-destinations`, V.costDestinations.$ref);
     chart.keyIf(this.daemonSet, `${pod}.priorityClassName`, V.priorityClassName.$ref);
     chart.keyIf(this.daemonSet, `${pod}.initContainers`, V.preflight.enabled.$ref);
     chart.itemIf(this.daemonSet, `${agent}.ports.name=profiling`, config('enableProfiling').$ref);

@@ -94,6 +94,38 @@ function trafficRow(): RowSpec {
   };
 }
 
+/** The workload family (EBPF_KUBERNETES=on): what the bytes cost, by workload and cost class (docs/cost.md). */
+function costRow(): RowSpec {
+  const bytes = METRICS.workloadBytes;
+  const packets = METRICS.workloadPackets;
+  const cls = (c: string): Matcher => ['cost_class', '=~', c];
+  const src = 'src_namespace, src_workload, src_kind';
+  return {
+    title: 'Cost (egress by workload and cost class)',
+    panels: [
+      timeseries('Bytes/s by cost class', 'Egress of all workloads by cost class: same_node and same_zone are free on most clouds, cross_zone, cross_region and internet are billed per GB. unknown: an address the agent could not place (see docs/cost.md).', 'Bps', [
+        { expr: `sum by (cost_class) (${rate(bytes, SCOPE, WINDOW)})`, legend: '{{cost_class}}' },
+      ], 8),
+      timeseries('Cross-zone bytes/s by workload', 'The 10 source workloads sending the most bytes to other zones of the region.', 'Bps', [
+        { expr: `topk(10, sum by (${src}) (${rate(bytes, [...SCOPE, cls('cross_zone')], WINDOW)}))`, legend: '{{src_namespace}}/{{src_workload}} ({{src_kind}})' },
+      ], 8),
+      timeseries('Internet egress bytes/s by namespace', 'Bytes to internet destinations (public addresses outside the destinations file\'s other lists), by source namespace.', 'Bps', [
+        { expr: `sum by (src_namespace) (${rate(bytes, [...SCOPE, cls('internet')], WINDOW)})`, legend: '{{src_namespace}}' },
+      ], 8),
+      timeseries('Top cross-zone and cross-region workload pairs', 'The 10 source/destination workload pairs with the most billed inter-zone or inter-region bytes per second.', 'Bps', [
+        { expr: `topk(10, sum by (src_namespace, src_workload, dst_namespace, dst_workload, cost_class) (${rate(bytes, [...SCOPE, cls('cross_zone|cross_region')], WINDOW)}))`, legend: '{{src_namespace}}/{{src_workload}} → {{dst_namespace}}/{{dst_workload}} {{cost_class}}' },
+      ], 12),
+      timeseries('Packets/s by cost class', 'Egress packets of all workloads by cost class.', 'pps', [
+        { expr: `sum by (cost_class) (${rate(packets, SCOPE, WINDOW)})`, legend: '{{cost_class}}' },
+      ], 6),
+      timeseries('Kubernetes objects known / watch errors', 'Pods, Nodes and Services the attribution knows, and failed lists/watches per second (retried; attribution goes on from what is known).', 'short', [
+        { expr: `max by (resource) (${selector(METRICS.kubernetesObjects, SCOPE)})`, legend: '{{resource}}' },
+        { expr: `sum by (resource) (${rate(METRICS.kubernetesWatchErrors, SCOPE, WINDOW)})`, legend: 'errors/s {{resource}}' },
+      ], 6),
+    ],
+  };
+}
+
 function healthRow(): RowSpec {
   const d = METRICS.collectionDuration;
   const quantile = (q: number): Target => ({
@@ -190,7 +222,7 @@ function healthRow(): RowSpec {
   };
 }
 
-const ROWS: readonly RowSpec[] = [trafficRow(), healthRow()];
+const ROWS: readonly RowSpec[] = [trafficRow(), costRow(), healthRow()];
 
 function refId(i: number): string {
   return String.fromCharCode('A'.charCodeAt(0) + i);

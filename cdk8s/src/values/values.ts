@@ -45,6 +45,13 @@ const SETTING_SCHEMA: Record<SettingKey, JsonSchema> = {
   podCgroup: { type: 'string', pattern: `^(auto|(/${SEGMENT})+/?)$`, maxLength: MAX_PATH_LENGTH },
   onShutdown: { type: 'string', enum: ['auto', 'keep', 'cleanup'] },
   uplinkInterfaces: { type: 'string', pattern: INTERFACE_LIST_PATTERN },
+  // Booleans in values (YAML 1.1 reads a bare on/off as one anyway); the agent also takes on/off.
+  kubernetes: { type: 'boolean' },
+  pairMetrics: { type: 'boolean' },
+  workloadTtl: { type: 'string', pattern: DURATION },
+  pairDestinationGroups: { type: 'boolean' },
+  // Not a chart value: the chart sets it when costDestinations is given.
+  destinationsFile: { type: 'string' },
 };
 
 function settingLeaf(key: SettingKey): Leaf {
@@ -102,7 +109,29 @@ export const VALUES = root(group('', {
     name: str('Name of the ServiceAccount; empty uses the full name when create is true, else "default"', ''),
   }),
   rbac: group('Permissions of the agent', {
-    create: bool('Create a Role allowing get on this DaemonSet, which the agent reads to tell an uninstall (remove pinned state) from a rolling update (keep it)', true),
+    create: bool('Create a Role allowing get on this DaemonSet, which the agent reads to tell an uninstall (remove pinned state) from a rolling update (keep it); with config.kubernetes "on" also a ClusterRole with get, list and watch on Pods, Nodes and Services (nothing else)', true),
+  }),
+  costDestinations: object('Destinations file of the cost attribution (config.kubernetes "on"), in Kubecost network-costs\' shape: destinations.in-zone, in-region, cross-region and internet CIDR lists, plus destinations.groups [{name, class, cidrs}] whose addresses are shown as one workload (kind CIDRGroup). Empty: public addresses are internet, private ones not known to the cluster unknown. See docs/cost.md', {}, {
+    additionalProperties: false,
+    properties: {
+      destinations: {
+        type: 'object', additionalProperties: false,
+        properties: {
+          ...Object.fromEntries(['in-zone', 'in-region', 'cross-region', 'internet'].map((k) => [k, { type: 'array', items: { type: 'string', minLength: 1 } }])),
+          groups: {
+            type: 'array',
+            items: {
+              type: 'object', additionalProperties: false, required: ['name', 'class', 'cidrs'],
+              properties: {
+                name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$' },
+                class: { type: 'string', enum: ['in-zone', 'in-region', 'cross-region', 'internet'] },
+                cidrs: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
+              },
+            },
+          },
+        },
+      },
+    },
   }),
   podAnnotations: object('Extra annotations on the agent pods', {}, STRING_MAP),
   podLabels: object('Extra labels on the agent pods', {}, STRING_MAP),

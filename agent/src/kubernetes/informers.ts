@@ -1,0 +1,275 @@
+// List-then-watch of Pods, Nodes and Services through @kubernetes/client-node
+// (KubeConfig for in-cluster or kubeconfig credentials, Watch for the event
+// stream), keeping only the projections cluster.ts needs. client-node's own
+// informer caches whole objects (a pod is 4-8 KiB of JSON objects: tens of
+// MiB at 10k pods) and lists in one response; this lists in pages of 200 and
+// keeps a few hundred bytes per pod (bench/ cost).
+import { request } from 'node:https';
+import { request as httpRequest } from 'node:http';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from '../log.js';
+import { ClusterIndex, projectNode, projectPod, projectService } from './cluster.js';
+
+/** Small pages: a page of pods parsed is ~5 KiB of objects each, all garbage a moment later (bench/ cost: peak RSS). */
+const PAGE = 200;
+const RETRY_MS = [1_000, 2_000, 5_000, 10_000, 30_000];
+/** The API server ends a watch after this; a silent one is given up a little later. */
+const WATCH_SECONDS = 300;
+
+export class ApiError extends Error {
+  constructor(message: string, readonly statusCode: number) {
+    super(message);
+  }
+}
+
+/** GET path as JSON with the kubeconfig's credentials; fails with the status and what ran. */
+export async function getJson(kc: KubeConfig, path: string, timeoutMs = 30_000): Promise<unknown> {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new Error('kubeconfig has no current cluster');
+  const url = new URL(cluster.server + path);
+  const opts: import('node:https').RequestOptions = { method: 'GET', headers: { Accept: 'application/json' } };
+  await kc.applyToHTTPSOptions(opts);
+  return new Promise((resolve, reject) => {
+    const req = (url.protocol === 'http:' ? httpRequest : request)(url, { ...opts, timeout: timeoutMs }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        if (res.statusCode !== 200) return reject(new ApiError(`GET ${url.pathname}${url.search}: ${res.statusCode} ${text.slice(0, 300)}`, res.statusCode ?? 0));
+        try {
+          resolve(JSON.parse(text));
+        } catch (err) {
+          reject(new Error(`GET ${url.pathname}: not JSON: ${(err as Error).message}`));
+        }
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${url.pathname}: no answer in ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+export interface WatchHandlers {
+  upsert(key: string, obj: unknown): void;
+  remove(key: string): void;
+}
+
+const keyOf = (o: { metadata?: { namespace?: string; name?: string } }) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+
+/** One resource, listed then watched, relisted when the watch cannot resume; retries forever with backoff. */
+export class ResourceWatch {
+  private stopped = false;
+  private resourceVersion = '';
+  private abort: AbortController | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private failures = 0;
+  private readonly known = new Set<string>();
+  synced = false;
+  /** Lists done (1 after start; more after a watch could not resume). */
+  lists = 0;
+
+  constructor(
+    private readonly kc: KubeConfig,
+    readonly resource: string,
+    private readonly path: string,
+    private readonly handlers: WatchHandlers,
+    private readonly log: Logger,
+    private readonly onSynced: () => void = () => undefined,
+    private readonly onError: () => void = () => undefined,
+  ) {}
+
+  start(): void {
+    void this.list();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.abort?.abort();
+  }
+
+  private retry(err: unknown, what: () => Promise<void>): void {
+    if (this.stopped) return;
+    this.onError();
+    const delay = RETRY_MS[Math.min(this.failures, RETRY_MS.length - 1)]!;
+    if (this.failures === 0) this.log.warn('Kubernetes API unreachable: attribution goes on from what is known, retrying', { resource: this.resource, err, retryInMs: delay });
+    this.failures++;
+    this.timer = setTimeout(() => void what(), delay);
+  }
+
+  private recovered(): void {
+    if (this.failures > 0) this.log.info('Kubernetes API reachable again', { resource: this.resource, failedAttempts: this.failures });
+    this.failures = 0;
+  }
+
+  private async list(): Promise<void> {
+    if (this.stopped) return;
+    const seen = new Set<string>();
+    let next = '';
+    try {
+      do {
+        const q = `?limit=${PAGE}${next ? `&continue=${encodeURIComponent(next)}` : ''}`;
+        const page = (await getJson(this.kc, this.path + q)) as { metadata?: { resourceVersion?: string; continue?: string }; items?: unknown[] };
+        for (const item of page.items ?? []) {
+          const key = keyOf(item as never);
+          seen.add(key);
+          this.handlers.upsert(key, item);
+        }
+        next = page.metadata?.continue ?? '';
+        this.resourceVersion = page.metadata?.resourceVersion ?? this.resourceVersion;
+      } while (next && !this.stopped);
+    } catch (err) {
+      // An expired continue token (410) starts over; anything else waits and starts over.
+      return this.retry(err, () => this.list());
+    }
+    // Objects gone while we were not watching.
+    for (const key of this.known) if (!seen.has(key)) this.handlers.remove(key);
+    this.known.clear();
+    for (const key of seen) this.known.add(key);
+    this.lists++;
+    this.recovered();
+    if (!this.synced) {
+      this.synced = true;
+      this.onSynced();
+    }
+    await this.watch();
+  }
+
+  private async watch(): Promise<void> {
+    if (this.stopped) return;
+    const { Watch } = await import('@kubernetes/client-node');
+    let expired = false;
+    let watchdog: NodeJS.Timeout | undefined;
+    const pet = () => {
+      if (watchdog) clearTimeout(watchdog);
+      watchdog = setTimeout(() => this.abort?.abort(), (WATCH_SECONDS + 30) * 1000);
+    };
+    const done = (err: unknown) => {
+      if (watchdog) clearTimeout(watchdog);
+      if (this.stopped) return;
+      if (expired) return void this.list();
+      // A watch the server ended normally resumes at once; a failed one backs off.
+      if (!err) return void this.watch();
+      this.retry(err, () => this.watch());
+    };
+    pet();
+    try {
+      this.abort = await new Watch(this.kc).watch(
+        this.path,
+        { resourceVersion: this.resourceVersion, allowWatchBookmarks: true, timeoutSeconds: WATCH_SECONDS },
+        (type: string, obj: { metadata?: { resourceVersion?: string }; code?: number }) => {
+          pet();
+          this.recovered();
+          if (type === 'ERROR') {
+            // 410 Gone: our resourceVersion is older than etcd's history; relist.
+            if (obj?.code === 410) expired = true;
+            this.abort?.abort();
+            return;
+          }
+          if (obj?.metadata?.resourceVersion) this.resourceVersion = obj.metadata.resourceVersion;
+          if (type === 'BOOKMARK') return;
+          const key = keyOf(obj as never);
+          if (type === 'DELETED') {
+            this.known.delete(key);
+            this.handlers.remove(key);
+          } else {
+            this.known.add(key);
+            this.handlers.upsert(key, obj);
+          }
+        },
+        done,
+      );
+    } catch (err) {
+      done(err);
+    }
+  }
+}
+
+export interface EnrichmentOptions {
+  /** How long an address's former owners are remembered (a few collection intervals). */
+  historyMs: number;
+  /** A pod gave an address up: drain now, so its packets stay its own. */
+  onRelease?: (ip: string) => void;
+  /** After every change: how many objects of each resource are known. */
+  onCount?: (counts: { pods: number; nodes: number; services: number }) => void;
+  onWatchError?: (resource: string) => void;
+}
+
+/** The three watches feeding one ClusterIndex. */
+export class KubernetesEnrichment {
+  readonly cluster: ClusterIndex;
+  readonly watches: ResourceWatch[];
+  private pruneTimer: NodeJS.Timeout | undefined;
+
+  constructor(kc: KubeConfig, private readonly log: Logger, opts: EnrichmentOptions, now: () => number = Date.now) {
+    const c = (this.cluster = new ClusterIndex(opts.historyMs, now, opts.onRelease));
+    const synced = () => {
+      if (this.watches.every((w) => w.synced)) this.log.info('Kubernetes enrichment synced', c.counts);
+    };
+    const counted = <A extends unknown[]>(fn: (...a: A) => void) => (...a: A) => {
+      fn(...a);
+      opts.onCount?.(c.counts);
+    };
+    const failed = (resource: string) => () => opts.onWatchError?.(resource);
+    this.watches = [
+      new ResourceWatch(kc, 'nodes', '/api/v1/nodes', {
+        upsert: counted((_k: string, o: unknown) => {
+          const n = projectNode(o);
+          if (n) c.upsertNode(n);
+        }),
+        remove: counted((k: string) => c.removeNode(k.slice(1))),
+      }, log, synced, failed('nodes')),
+      new ResourceWatch(kc, 'pods', '/api/v1/pods', {
+        upsert: counted((k: string, o: unknown) => {
+          const p = projectPod(o);
+          if (p) c.upsertPod(k, p);
+        }),
+        remove: counted((k: string) => c.removePod(k)),
+      }, log, synced, failed('pods')),
+      new ResourceWatch(kc, 'services', '/api/v1/services', {
+        upsert: counted((k: string, o: unknown) => {
+          const s = projectService(o);
+          if (s) c.upsertService(k, s);
+        }),
+        remove: counted((k: string) => c.removeService(k)),
+      }, log, synced, failed('services')),
+    ];
+  }
+
+  get synced(): boolean {
+    return this.watches.every((w) => w.synced);
+  }
+
+  start(): void {
+    for (const w of this.watches) w.start();
+    this.pruneTimer = setInterval(() => this.cluster.prune(), 30_000);
+    this.pruneTimer.unref();
+  }
+
+  stop(): void {
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
+    for (const w of this.watches) w.stop();
+  }
+}
+
+/**
+ * The API's credentials: KUBECONFIG when set (tests, running outside a pod),
+ * else the pod's service account; undefined when neither is there (the
+ * enrichment is then off, and the start-up log says why).
+ */
+export async function loadKubeConfig(env: NodeJS.ProcessEnv): Promise<{ kc: KubeConfig; source: string } | { reason: string }> {
+  const { KubeConfig } = await import('@kubernetes/client-node');
+  const kc = new KubeConfig();
+  if (env.KUBECONFIG) {
+    try {
+      kc.loadFromFile(env.KUBECONFIG);
+    } catch (err) {
+      return { reason: `KUBECONFIG=${env.KUBECONFIG}: ${(err as Error).message}` };
+    }
+    return { kc, source: `KUBECONFIG=${env.KUBECONFIG}` };
+  }
+  if (!env.KUBERNETES_SERVICE_HOST) return { reason: 'neither KUBECONFIG nor KUBERNETES_SERVICE_HOST is set: not in a pod' };
+  kc.loadFromCluster();
+  return { kc, source: 'in-cluster service account' };
+}
