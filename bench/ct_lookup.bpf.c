@@ -41,7 +41,7 @@ struct {
 
 static __always_inline int parse(struct __sk_buff *skb, struct parsed_packet *p)
 {
-	return parse_packet((void *)(long)skb->data, (void *)(long)skb->data_end, skb->len, p);
+	return parse_packet((void *)(long)skb->data, (void *)(long)skb->data_end, skb->len, skb->gso_size != 0, p);
 }
 
 SEC("tc")
