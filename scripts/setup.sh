@@ -10,6 +10,10 @@ DEBIAN_PACKAGES=(
   clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool pkg-config
   iproute2 nftables ethtool containernetworking-plugins iperf3
   prometheus curl libcap2-bin docker-registry
+  # The real single-node cluster (tests/e2e/cluster): etcd, the container runtime,
+  # image builds without Docker (buildah; debootstrap makes the local base images),
+  # conntrack for kube-proxy, a static libc for the pause image.
+  etcd-server containerd runc buildah podman debootstrap conntrack gcc libc6-dev openssl util-linux
 )
 
 missing=()
