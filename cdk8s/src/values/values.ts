@@ -89,7 +89,7 @@ export const VALUES = root(group('', {
     name: str('Name of the ServiceAccount; empty uses the full name when create is true, else "default"', ''),
   }),
   rbac: group('Permissions of the agent', {
-    create: bool('Create a Role allowing get on this DaemonSet, which the agent reads to tell an uninstall (remove pinned state) from a rolling update (keep it)', true),
+    create: bool('Create a Role allowing get, list and watch of this DaemonSet, which the agent watches to tell an uninstall (remove pinned state) from a rolling update (keep it)', true),
   }),
   podAnnotations: object('Extra annotations on the agent pods', {}, STRING_MAP),
   podLabels: object('Extra labels on the agent pods', {}, STRING_MAP),
