@@ -75,22 +75,28 @@ for m in $(awk '{print $5}' /proc/self/mountinfo | grep -E "^($CLUSTER_RUN|$CLUS
   umount -l "$m" 2>/dev/null
 done
 ip link del "$CNI_BRIDGE" 2>/dev/null
-ip link del "$NODE_LINK" 2>/dev/null
+ip addr del "$NODE_IP/32" dev lo 2>/dev/null
 
-# The kubelet's iptables-nft canary and hint chains.
+# The kubelet's iptables-nft chains (KUBE-FIREWALL, KUBE-KUBELET-CANARY, KUBE-IPTABLES-HINT)
+# and the jumps to them from INPUT/OUTPUT; a table only the kubelet created goes whole.
 for fam in ip ip6; do
   for table in mangle nat filter; do
+    nft list table "$fam" "$table" >/dev/null 2>&1 || continue
+    if [[ -f $CLUSTER_RUN/saved-nft-tables ]] && ! grep -qx "table $fam $table" "$CLUSTER_RUN/saved-nft-tables"; then
+      nft delete table "$fam" "$table" 2>/dev/null
+      continue
+    fi
+    current=""
+    while read -r line; do
+      [[ $line =~ ^chain\ ([^ ]+) ]] && current=${BASH_REMATCH[1]}
+      if [[ $line =~ (jump|goto)\ KUBE- && $line =~ \#\ handle\ ([0-9]+)$ ]]; then
+        nft delete rule "$fam" "$table" "$current" handle "${BASH_REMATCH[1]}" 2>/dev/null
+      fi
+    done < <(nft -a list table "$fam" "$table" 2>/dev/null)
     for chain in $(nft list table "$fam" "$table" 2>/dev/null | awk '/^\tchain KUBE-/{print $2}'); do
       nft flush chain "$fam" "$table" "$chain" 2>/dev/null
-    done
-    for chain in $(nft list table "$fam" "$table" 2>/dev/null | awk '/^\tchain KUBE-/{print $2}'); do
       nft delete chain "$fam" "$table" "$chain" 2>/dev/null
     done
-    # A table that only the kubelet created goes too, once empty.
-    if [[ -f $CLUSTER_RUN/saved-nft-tables ]] && ! grep -qx "table $fam $table" "$CLUSTER_RUN/saved-nft-tables" \
-      && ! nft list table "$fam" "$table" 2>/dev/null | grep -q '^\s*chain '; then
-      nft delete table "$fam" "$table" 2>/dev/null
-    fi
   done
 done
 

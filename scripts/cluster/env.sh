@@ -1,13 +1,14 @@
 # Shared by up.sh and down.sh (sourced): where the single-node cluster keeps its
 # state and which addresses it uses. Everything stays inside this machine: the
-# node address lives on a dummy link, pods and Services use private ranges.
+# node address is a /32 on lo, pods and Services use private ranges.
 CLUSTER_RUN=${CLUSTER_RUN:-/run/kubeadapt-cluster}        # sockets, PIDs, kubeconfig, logs
 CLUSTER_DATA=${CLUSTER_DATA:-/var/lib/kubeadapt-cluster}  # etcd, containerd root, kubelet root
 NODE_NAME=${NODE_NAME:-kubeadapt-node}
 # The kubelet refuses a loopback node IP and the API server a loopback advertise
-# address, so the node gets a /32 on a dummy link nobody outside can route to.
-NODE_LINK=kubeadapt0
+# address, so the node gets a /32 of its own on lo (this kernel has no dummy
+# links), labelled so it is recognisable; nobody outside can route to it.
 NODE_IP=10.245.0.1
+NODE_IP_LABEL=lo:kubeadapt
 POD_CIDR=10.244.0.0/16
 NODE_POD_CIDR=10.244.0.0/24
 SERVICE_CIDR=10.96.0.0/16

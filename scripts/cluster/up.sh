@@ -36,9 +36,7 @@ for h in /sys/fs/cgroup/*/; do [[ -d $h/kubepods ]] && echo "$h"; done >saved-ku
 # The chart mounts /sys/fs/bpf with HostToContainer propagation, which the
 # kubelet refuses on a private mount ("not a shared or slave mount").
 mount --make-shared /sys/fs/bpf
-ip link add "$NODE_LINK" type dummy
-ip addr add "$NODE_IP/32" dev "$NODE_LINK"
-ip link set "$NODE_LINK" up
+ip addr add "$NODE_IP/32" dev lo label "$NODE_IP_LABEL"
 
 # --- certificates and credentials -------------------------------------------
 pki=$CLUSTER_RUN/pki
