@@ -17,6 +17,10 @@ mkdir -p "$CACHE/module" "$CACHE/bin"
 cd "$CACHE/module"
 if [[ ! -f go.sum ]]; then
   printf 'module kubeadapt.local/prometheus-build\n\ngo 1.19\n\nrequire github.com/prometheus/prometheus %s\n' "$VERSION" >go.mod
+  # Prometheus routes client-go's klog into its own logger through these
+  # replaces; a requiring module must repeat them (replaces do not carry over).
+  printf 'replace k8s.io/klog => github.com/simonpasquier/klog-gokit v0.3.0\n' >>go.mod
+  printf 'replace k8s.io/klog/v2 => github.com/simonpasquier/klog-gokit/v3 v3.0.0\n' >>go.mod
   printf '//go:build tools\n\npackage tools\n\nimport _ "github.com/prometheus/prometheus/cmd/prometheus"\n' >tools.go
   log "resolving github.com/prometheus/prometheus $VERSION from the Go module proxy"
   GOFLAGS=-mod=mod go mod tidy
