@@ -6,10 +6,14 @@ import { spawn } from 'node:child_process';
 
 export interface RunResult { readonly stdout: string; readonly stderr: string }
 
+// Under `npm test` node_modules/.bin comes first on PATH, and @vercel/nft's `nft`
+// shadows nftables' (the scripts and the oracle call nft): system tools first.
+const SYSTEM_FIRST = { ...process.env, PATH: `/usr/sbin:/usr/bin:/sbin:/bin:${process.env.PATH ?? ''}` };
+
 /** @default timeoutMs 120000 */
 export function run(cmd: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: opts.env ?? process.env, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { env: opts.env ?? SYSTEM_FIRST, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (d: Buffer) => { stdout += d.toString(); });
