@@ -12,8 +12,11 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 DEBIAN_PACKAGES=(
   clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool pkg-config
   iproute2 nftables ethtool containernetworking-plugins iperf3
-  prometheus curl libcap2-bin docker-registry util-linux procps python3
-  iptables conntrack
+  prometheus curl libcap2-bin docker-registry util-linux procps python3 iptables conntrack
+  # The real single-node cluster (tests/e2e/cluster): etcd, the container runtime,
+  # image builds without Docker (buildah; debootstrap makes the local base images),
+  # a static libc for the pause image.
+  etcd-server containerd runc buildah podman debootstrap gcc libc6-dev openssl
 )
 
 missing=()

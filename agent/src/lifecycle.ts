@@ -16,7 +16,7 @@ import { BPF_FS_MAGIC, resolveAttachMode } from './kernel.js';
 import { InterfaceDiscovery } from './interfaces/discovery.js';
 import { resolvePodCgroup } from './interfaces/cgroup.js';
 import { QdiscRegistry } from './interfaces/qdiscs.js';
-import { daemonSetFromEnv, daemonSetGone } from './kubernetes/daemonset.js';
+import { daemonSetFromEnv, DaemonSetWatch } from './kubernetes/daemonset.js';
 import { logPreflight } from './preflight/startup.js';
 import { Attribution } from './cost/attribution.js';
 import { Destinations } from './cost/destinations.js';
@@ -46,6 +46,8 @@ export class Agent {
   private retry: NodeJS.Timeout | undefined;
   private loading: Promise<void> | undefined;
   private stopped = false;
+  /** auto mode in a pod: knows our DaemonSet's fate before SIGTERM (issue 17). */
+  private daemonSetWatch: DaemonSetWatch | undefined;
   port = 0;
 
   constructor(
@@ -99,6 +101,12 @@ export class Agent {
       this.log.info('serving profiles', { address, port, paths: ['/debug/cpu-profile?seconds=10', '/debug/heap-snapshot'] });
     }
     await logPreflight(this.config, this.log);
+    const ds = this.config.onShutdown === 'auto' ? daemonSetFromEnv(process.env) : undefined;
+    if (ds) {
+      this.daemonSetWatch = new DaemonSetWatch(ds, this.log);
+      // Not awaited for readiness: a slow API must not hold back counting.
+      this.daemonSetWatch.start().catch((err) => this.log.warn('cannot watch our DaemonSet; SIGTERM will ask once', { err }));
+    }
     if (this.config.kubernetes) await this.startEnrichment();
     this.addon = loadAddon();
     this.tryLoad(0);
@@ -262,9 +270,8 @@ export class Agent {
   private async keepOnShutdown(): Promise<boolean> {
     const mode = this.config.onShutdown;
     if (mode !== 'auto') return mode === 'keep';
-    const ds = daemonSetFromEnv(process.env);
-    if (!ds) return false;
-    return !(await daemonSetGone(ds, this.log));
+    if (!this.daemonSetWatch) return false;
+    return !(await this.daemonSetWatch.gone());
   }
 
   /**
@@ -278,6 +285,7 @@ export class Agent {
     if (this.retry) clearTimeout(this.retry);
     await this.loading;
     const keep = this.bpf ? await this.keepOnShutdown() : false;
+    this.daemonSetWatch?.stop();
     await this.collector?.stop();
     this.discovery?.stop(keep);
     if (!keep) {

@@ -212,7 +212,7 @@ test('minimal: bring-your-own ServiceAccount, no RBAC, no Service, no preflight,
 test('RBAC: get on this DaemonSet only, bound to the agent ServiceAccount', async (t) => {
   const objects = await render();
   t.deepEqual(find(objects, 'Role').rules, [
-    { apiGroups: ['apps'], resources: ['daemonsets'], resourceNames: ['kubeadapt-ebpf-agent'], verbs: ['get'] },
+    { apiGroups: ['apps'], resources: ['daemonsets'], resourceNames: ['kubeadapt-ebpf-agent'], verbs: ['get', 'list', 'watch'] },
   ]);
   const rb = find(objects, 'RoleBinding');
   t.deepEqual(rb.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'kubeadapt-ebpf-agent' });

@@ -24,7 +24,7 @@ export function regexLiteral(text: string): string {
  * A query Prometheus rejects throws PrometheusQueryError naming it.
  */
 export async function runDashboardQueries(
-  prom: RunningPrometheus,
+  prom: Pick<RunningPrometheus, 'instantQuery'>,
   opts: { instances: readonly string[]; node?: string; rateInterval: string },
 ): Promise<PanelResult[]> {
   const instance = `(${opts.instances.map(regexLiteral).join('|')})`;

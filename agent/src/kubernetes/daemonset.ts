@@ -1,6 +1,13 @@
-// Asks the API server whether our DaemonSet still exists: on SIGTERM, a
-// rolling update (it does) keeps the programs and pinned state for the next
-// agent; an uninstall (it is gone or being deleted) removes them.
+// The fate of our own DaemonSet, which decides what SIGTERM means: a rolling
+// update (it exists) keeps the programs and pinned state for the next agent; an
+// uninstall (it is gone or being deleted) removes them.
+//
+// The fate is watched from start-up, not asked at SIGTERM: `helm uninstall`
+// deletes the DaemonSet, the RoleBinding, the Role and the ServiceAccount in one
+// go, and by the time the garbage collector stops our pod its token no longer
+// authenticates (HTTP 401; issue 17). The watch was opened while the token was
+// good, so the deletion is already known when SIGTERM arrives.
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '../log.js';
 
 export interface DaemonSetRef {
@@ -14,19 +21,108 @@ export function daemonSetFromEnv(env: NodeJS.ProcessEnv): DaemonSetRef | undefin
   return namespace && name ? { namespace, name } : undefined;
 }
 
-/** true: gone or being deleted; false: it exists (or we could not tell: keeping is the safe side). */
-export async function daemonSetGone(ref: DaemonSetRef, log: Logger): Promise<boolean> {
-  const k8s = await import('@kubernetes/client-node');
-  const kc = new k8s.KubeConfig();
-  try {
-    kc.loadFromCluster();
-    const api = kc.makeApiClient(k8s.AppsV1Api);
-    const ds = await api.readNamespacedDaemonSet({ name: ref.name, namespace: ref.namespace });
-    return Boolean(ds.metadata?.deletionTimestamp);
-  } catch (err) {
-    const code = (err as { code?: number; statusCode?: number }).code ?? (err as { statusCode?: number }).statusCode;
-    if (code === 404) return true;
-    log.warn('could not read our DaemonSet; keeping programs and pinned state', { daemonSet: `${ref.namespace}/${ref.name}`, err });
-    return false;
+/** unknown: not heard yet; present; deleting: deletionTimestamp set; gone: deleted. */
+export type DaemonSetFate = 'unknown' | 'present' | 'deleting' | 'gone';
+
+interface ApiObject { metadata?: { deletionTimestamp?: unknown } }
+const RETRY_MS = [1_000, 2_000, 5_000, 10_000, 30_000];
+
+const statusOf = (err: unknown): number | undefined => {
+  const e = err as { code?: number; statusCode?: number; response?: { status?: number } };
+  return e?.code ?? e?.statusCode ?? e?.response?.status;
+};
+
+export class DaemonSetWatch {
+  fate: DaemonSetFate = 'unknown';
+  private kc: KubeConfig | undefined;
+  private abort: AbortController | undefined;
+  private retry: NodeJS.Timeout | undefined;
+  private failures = 0;
+  private stopped = false;
+
+  constructor(
+    private readonly ref: DaemonSetRef,
+    private readonly log: Logger,
+    /** Tests pass a KubeConfig; in a pod it comes from the ServiceAccount. */
+    private readonly kubeConfig?: KubeConfig,
+  ) {}
+
+  async start(): Promise<void> {
+    const k8s = await import('@kubernetes/client-node');
+    if (this.kubeConfig) this.kc = this.kubeConfig;
+    else {
+      this.kc = new k8s.KubeConfig();
+      this.kc.loadFromCluster();
+    }
+    await this.open(k8s.Watch);
+  }
+
+  private async open(Watch: typeof import('@kubernetes/client-node').Watch): Promise<void> {
+    if (this.stopped) return;
+    const { namespace, name } = this.ref;
+    try {
+      // The Role grants get/list/watch on this one name; the field selector is what makes a list or watch of one name.
+      this.abort = await new Watch(this.kc!).watch(
+        `/apis/apps/v1/namespaces/${namespace}/daemonsets`,
+        { fieldSelector: `metadata.name=${name}` },
+        (phase, obj: ApiObject) => {
+          this.failures = 0;
+          const next: DaemonSetFate = phase === 'DELETED' ? 'gone' : obj?.metadata?.deletionTimestamp ? 'deleting' : 'present';
+          if (next !== this.fate && next !== 'present') this.log.info('our DaemonSet is going away: SIGTERM will remove programs and pinned state', { daemonSet: `${namespace}/${name}`, fate: next });
+          this.fate = next;
+        },
+        (err) => this.reopen(Watch, err),
+      );
+    } catch (err) {
+      this.reopen(Watch, err);
+    }
+  }
+
+  /** A watch ends every few minutes (server timeout) or on an error: open it again, backing off on errors. */
+  private reopen(Watch: typeof import('@kubernetes/client-node').Watch, err: unknown): void {
+    if (this.stopped) return;
+    if (err && (err as Error).name !== 'AbortError') {
+      this.failures += 1;
+      if (this.failures === 1 || this.failures % 10 === 0) {
+        this.log.warn('watching our DaemonSet failed; retrying', { daemonSet: `${this.ref.namespace}/${this.ref.name}`, status: statusOf(err), err });
+      }
+    }
+    const delay = err ? RETRY_MS[Math.min(this.failures, RETRY_MS.length - 1)]! : 0;
+    this.retry = setTimeout(() => void this.open(Watch), delay);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.retry) clearTimeout(this.retry);
+    this.abort?.abort();
+  }
+
+  /**
+   * true: uninstall (remove state); false: hand over to the next agent. The
+   * watch answers when it has seen the deletion; otherwise one GET decides: 404
+   * gone, 401 our ServiceAccount was deleted (its tokens stop authenticating; a
+   * rolling update never deletes it), anything else keeps (the safe side).
+   */
+  async gone(): Promise<boolean> {
+    if (this.fate === 'gone' || this.fate === 'deleting') return true;
+    const k8s = await import('@kubernetes/client-node');
+    const { namespace, name } = this.ref;
+    try {
+      if (!this.kc) {
+        this.kc = new k8s.KubeConfig();
+        this.kc.loadFromCluster();
+      }
+      const ds = await this.kc.makeApiClient(k8s.AppsV1Api).readNamespacedDaemonSet({ name, namespace });
+      return Boolean(ds.metadata?.deletionTimestamp);
+    } catch (err) {
+      const status = statusOf(err);
+      if (status === 404) return true;
+      if (status === 401) {
+        this.log.info('our ServiceAccount no longer authenticates: uninstall', { daemonSet: `${namespace}/${name}` });
+        return true;
+      }
+      this.log.warn('could not read our DaemonSet; keeping programs and pinned state', { daemonSet: `${namespace}/${name}`, status, err });
+      return false;
+    }
   }
 }

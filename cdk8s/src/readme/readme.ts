@@ -103,7 +103,11 @@ It is regenerated with the chart, so it never drifts from it.
 const UNINSTALL_NOTE = `
 On SIGTERM each agent keeps its pinned programs and maps while its DaemonSet exists (a rolling
 update loses nothing) and removes them when the DaemonSet is gone, so an uninstall leaves no
-BPF state on the nodes. It reads its own DaemonSet for this (\`rbac.create\` grants exactly that).
+BPF state on the nodes. It watches its own DaemonSet from start-up for this (\`rbac.create\`
+grants get, list and watch of that one name): helm deletes the ServiceAccount in the same
+uninstall, so the deletion must be known before the pod's token stops working. Deleting the
+namespace instead, or an API server unreachable at shutdown, can leave the state in place:
+\`node /app/agent/dist/main.js cleanup\` on the node removes it (see docs/architecture.md).
 
 `;
 

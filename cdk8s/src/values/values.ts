@@ -109,7 +109,7 @@ export const VALUES = root(group('', {
     name: str('Name of the ServiceAccount; empty uses the full name when create is true, else "default"', ''),
   }),
   rbac: group('Permissions of the agent', {
-    create: bool('Create a Role allowing get on this DaemonSet, which the agent reads to tell an uninstall (remove pinned state) from a rolling update (keep it); with config.kubernetes "on" also a ClusterRole with get, list and watch on Pods, Nodes and Services (nothing else)', true),
+    create: bool('Create a Role allowing get, list and watch of this DaemonSet, which the agent watches to tell an uninstall (remove pinned state) from a rolling update (keep it); with config.kubernetes "on" also a ClusterRole with get, list and watch on Pods, Nodes and Services (nothing else)', true),
   }),
   costDestinations: object('Destinations file of the cost attribution (config.kubernetes "on"), in Kubecost network-costs\' shape: destinations.in-zone, in-region, cross-region and internet CIDR lists, plus destinations.groups [{name, class, cidrs}] whose addresses are shown as one workload (kind CIDRGroup). Empty: public addresses are internet, private ones not known to the cluster unknown. See docs/cost.md', {}, {
     additionalProperties: false,
