@@ -6,9 +6,10 @@ import { spawn } from 'node:child_process';
 
 export interface RunResult { readonly stdout: string; readonly stderr: string }
 
-// Under `npm test` node_modules/.bin comes first on PATH, and @vercel/nft's `nft`
-// shadows nftables' (the scripts and the oracle call nft): system tools first.
-const SYSTEM_FIRST = { ...process.env, PATH: `/usr/sbin:/usr/bin:/sbin:/bin:${process.env.PATH ?? ''}` };
+// The worker's PATH is already the system's first (tests/setup/system-path.ts drops
+// node_modules/.bin, whose `nft` is @vercel/nft's) and keeps setup's Node 24 ahead:
+// the image build's base is the Node on PATH.
+const SYSTEM_FIRST = process.env;
 
 /** @default timeoutMs 120000 */
 export function run(cmd: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
