@@ -12,6 +12,8 @@ export interface MetricDefinition {
   /** Which README table the metric belongs to. */
   readonly group: 'traffic' | 'internal';
   readonly buckets?: readonly number[];
+  /** Exported only with this setting on (EBPF_KUBERNETES): absent or empty otherwise. */
+  readonly requires?: 'kubernetes';
 }
 
 const pairLabels = ['src_ip', 'dst_ip', 'protocol'] as const;
@@ -46,6 +48,7 @@ export const METRICS = {
     help: 'Egress bytes (L3) per source workload, destination workload and cost class, from the IP pairs this agent counted (EBPF_KUBERNETES=on; restarts at 0 with the agent)',
     labels: workloadLabels,
     group: 'traffic',
+    requires: 'kubernetes',
   },
   workloadPackets: {
     name: 'kubeadapt_workload_traffic_packets_total',
@@ -53,6 +56,7 @@ export const METRICS = {
     help: 'Egress packets per source workload, destination workload and cost class (EBPF_KUBERNETES=on; restarts at 0 with the agent)',
     labels: workloadLabels,
     group: 'traffic',
+    requires: 'kubernetes',
   },
   loadStatus: {
     name: 'kubeadapt_bpf_load_status',
@@ -159,6 +163,7 @@ export const METRICS = {
     help: 'Pods, Nodes and Services the cost attribution knows from the Kubernetes API (EBPF_KUBERNETES=on)',
     labels: ['resource'],
     group: 'internal',
+    requires: 'kubernetes',
   },
   kubernetesWatchErrors: {
     name: 'kubeadapt_kubernetes_watch_errors_total',
@@ -166,6 +171,7 @@ export const METRICS = {
     help: 'Failed lists and watches of the Kubernetes API (each is retried; attribution goes on from what is known)',
     labels: ['resource'],
     group: 'internal',
+    requires: 'kubernetes',
   },
   attachedInterfaces: {
     name: 'kubeadapt_attached_interfaces',
