@@ -18,6 +18,20 @@ export interface Sample {
   value: number;
 }
 
+/** The pair families' samples as `src|dst|protocol` -> bytes, packets. */
+export function trafficOf(samples: readonly Sample[]): Map<string, { bytes: number; packets: number }> {
+  const out = new Map<string, { bytes: number; packets: number }>();
+  for (const s of samples) {
+    const field = s.name === 'kubeadapt_connection_traffic_bytes_total' ? 'bytes' : s.name === 'kubeadapt_connection_traffic_packets_total' ? 'packets' : undefined;
+    if (!field) continue;
+    const key = `${s.labels.src_ip}|${s.labels.dst_ip}|${s.labels.protocol}`;
+    const v = out.get(key) ?? { bytes: 0, packets: 0 };
+    v[field] = s.value;
+    out.set(key, v);
+  }
+  return out;
+}
+
 export function parseMetrics(text: string): Sample[] {
   const out: Sample[] = [];
   for (const line of text.split('\n')) {
@@ -131,16 +145,7 @@ export class AgentProcess {
 
   /** Traffic counters per pair: `src|dst|protocol` -> bytes, packets. */
   async traffic(): Promise<Map<string, { bytes: number; packets: number }>> {
-    const out = new Map<string, { bytes: number; packets: number }>();
-    for (const s of await this.samples()) {
-      const field = s.name === 'kubeadapt_connection_traffic_bytes_total' ? 'bytes' : s.name === 'kubeadapt_connection_traffic_packets_total' ? 'packets' : undefined;
-      if (!field) continue;
-      const key = `${s.labels.src_ip}|${s.labels.dst_ip}|${s.labels.protocol}`;
-      const v = out.get(key) ?? { bytes: 0, packets: 0 };
-      v[field] = s.value;
-      out.set(key, v);
-    }
-    return out;
+    return trafficOf(await this.samples());
   }
 
   /** SIGTERM (graceful); returns the exit code. */

@@ -14,7 +14,7 @@
 import test from 'ava';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SimulatedNode, type Pod } from '../helpers/topology.js';
-import { AgentProcess, AGENT_MAIN, type Sample } from '../helpers/agent-process.js';
+import { AgentProcess, AGENT_MAIN, trafficOf as traffic, type Sample } from '../helpers/agent-process.js';
 import { run } from '../helpers/exec.js';
 import { Sinks, send } from '../helpers/traffic.js';
 import { RawLink, l3Bytes, type InjectStep } from '../internal-metrics/raw-link.js';
@@ -31,20 +31,6 @@ async function ordinary(p1: Pod, p2: Pod): Promise<void> {
 
 function value(samples: Sample[], name: string, labels: Record<string, string> = {}): number | undefined {
   return samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
-}
-
-/** `src|dst|protocol` -> {bytes, packets}, from /metrics samples. */
-function traffic(samples: Sample[]): Map<string, { bytes: number; packets: number }> {
-  const out = new Map<string, { bytes: number; packets: number }>();
-  for (const s of samples) {
-    const field = s.name === 'kubeadapt_connection_traffic_bytes_total' ? 'bytes' : s.name === 'kubeadapt_connection_traffic_packets_total' ? 'packets' : undefined;
-    if (!field) continue;
-    const key = `${s.labels.src_ip}|${s.labels.dst_ip}|${s.labels.protocol}`;
-    const v = out.get(key) ?? { bytes: 0, packets: 0 };
-    v[field] = s.value;
-    out.set(key, v);
-  }
-  return out;
 }
 
 interface Pinned { pairs: Map<string, { bytes: number; packets: number }>; loss?: { bytes: number; packets: number }; entries: number }
