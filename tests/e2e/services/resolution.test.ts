@@ -147,7 +147,11 @@ test.serial('churn: backends replaced while clients keep connecting, every byte 
 
   const counted = sumCounts(await agentA.traffic(), await agentB.traffic());
   const oracle = sumCounts(await readServiceOracle(a.netns), await readServiceOracle(b.netns));
-  t.deepEqual(serviceSeries(counted), []);
+  // Seen once in ~20 runs (a full suite run): one IPv6 UDP pair left under the
+  // ClusterIP. What the agents said goes with the failure, to find out why.
+  const left = serviceSeries(counted);
+  const why = left.length ? `unresolved A ${JSON.stringify(await unresolved(agentA))}; oracle ${JSON.stringify(Object.fromEntries(oracle))}; agent A log tail:\n${agentA.output().split('\n').slice(-40).join('\n')}` : '';
+  t.deepEqual(left, [], why);
   t.deepEqual(diffCounts(counted, oracle), []);
   t.true(counted.has(`${c1.ipv4}|${b3.ipv4}|tcp`) && counted.has(`${c2.ipv4}|${b1.ipv4}|tcp`), 'old and new backends both served');
   t.deepEqual(await unresolved(agentA), NO_UNRESOLVED);
