@@ -16,7 +16,7 @@ import { rewriteTemplate } from './helm/rewrite.js';
 import { notesTxt } from './notes.js';
 import { readmeTemplate } from './readme/readme.js';
 import { schemaOf, valuesYaml } from './values/dsl.js';
-import { VALUES } from './values/values.js';
+import { METRICS_AUTH_RULES, VALUES } from './values/values.js';
 
 const REPO = resolve(dirname(new URL(import.meta.url).pathname), '../..');
 const CI_DIR = join(REPO, 'cdk8s/ci');
@@ -58,6 +58,7 @@ function valuesSchema(): string {
     title: `Values of the ${CHART_NAME} chart`,
     // Umbrella charts pass `global` to every subchart.
     ...schemaOf(VALUES, { global: { type: 'object' } }),
+    ...METRICS_AUTH_RULES,
   };
   return `${JSON.stringify(schema, null, 2)}\n`;
 }

@@ -24,3 +24,6 @@ export const PRIVILEGED_EXTRA_CAPABILITY = 'SYS_ADMIN';
 
 /** Where pinned programs and maps live on the node. */
 export const BPFFS_PATH = '/sys/fs/bpf';
+
+/** Where the metricsAuth TLS Secret is mounted: the directory of the agent's default key pair files. */
+export const METRICS_TLS_DIR = '/etc/ebpf-agent/tls';

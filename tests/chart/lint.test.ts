@@ -9,7 +9,7 @@ const ciFiles = readdirSync(join(CHART_DIR, 'ci')).filter((f) => f.endsWith('-va
 
 test('the chart has ci scenarios to lint', (t) => {
   t.deepEqual(ciFiles, [
-    'cost-values.yaml', 'disabled-values.yaml', 'extras-values.yaml', 'minimal-values.yaml',
+    'cost-values.yaml', 'disabled-values.yaml', 'extras-values.yaml', 'metrics-auth-values.yaml', 'minimal-values.yaml',
     'monitoring-values.yaml', 'network-policy-values.yaml', 'privileged-values.yaml',
   ]);
 });

@@ -3,14 +3,14 @@
 // release (strict: unknown fields are errors), and must say what the values say.
 import test from 'ava';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { SETTINGS, type Setting } from '../../agent/src/config/settings.js';
 import { buildDashboard } from '../../cdk8s/src/observability/dashboard.js';
 import { buildAlertRules } from '../../cdk8s/src/observability/rules.js';
 import { AGENT_CAPABILITIES, PRIVILEGED_EXTRA_CAPABILITY } from '../../cdk8s/src/security.js';
 import { CONFIG_ENV } from '../../cdk8s/src/values/values.js';
 import { isCrdObject, validateCrdObject } from './lib/crd-schema.js';
-import { CHART_DIR, find, KUBE_VERSIONS, render, type K8sObject } from './lib/helm.js';
+import { CHART_DIR, find, helm, KUBE_VERSIONS, render, templateArgs, type K8sObject } from './lib/helm.js';
 import { k8sValidator } from './lib/k8s-schema.js';
 
 const CI = join(CHART_DIR, 'ci');
@@ -249,6 +249,58 @@ test('monitoring: ServiceMonitor, PodMonitor, dashboard and rules carry the gene
   t.deepEqual(find(objects, 'Service').metadata.annotations, {
     'prometheus.io/scrape': 'true', 'prometheus.io/port': '9090', 'prometheus.io/path': '/metrics',
   });
+});
+
+test('metricsAuth kubernetes: TLS Secret mounted where the agent looks, HTTPS probes, review RBAC, monitors with TLS and a bearer token', async (t) => {
+  const objects = await render({ valuesFiles: [join(CI, 'metrics-auth-values.yaml')] });
+  const ds = find(objects, 'DaemonSet');
+  const agent = agentOf(ds);
+  t.is(envOf(agent).EBPF_METRICS_AUTH, 'kubernetes');
+  const certDir = dirname((SETTINGS.metricsTlsCertFile as Setting<string>).default);
+  t.is(certDir, dirname((SETTINGS.metricsTlsKeyFile as Setting<string>).default));
+  t.deepEqual(agent.volumeMounts.find((m: any) => m.name === 'metrics-tls'), { name: 'metrics-tls', mountPath: certDir, readOnly: true });
+  t.deepEqual(ds.spec.template.spec.volumes.find((v: any) => v.name === 'metrics-tls'), { name: 'metrics-tls', secret: { secretName: 'ebpf-agent-metrics-tls' } });
+  t.is(agent.livenessProbe.httpGet.scheme, 'HTTPS');
+  t.is(agent.readinessProbe.httpGet.scheme, 'HTTPS');
+  t.is(ds.spec.template.metadata.annotations['prometheus.io/scheme'], 'https');
+  const crb = objects.find((o) => o.kind === 'ClusterRoleBinding' && o.metadata.name === 'kubeadapt-ebpf-agent-auth-delegator')!;
+  t.deepEqual(crb.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:auth-delegator' });
+  t.deepEqual(crb.subjects, [{ kind: 'ServiceAccount', name: 'kubeadapt-ebpf-agent', namespace: 'kubeadapt' }]);
+  const reader = objects.find((o) => o.kind === 'ClusterRole' && o.metadata.name === 'kubeadapt-ebpf-agent-metrics-reader')!;
+  t.deepEqual(reader.rules, [{ nonResourceURLs: ['/metrics'], verbs: ['get'] }]);
+  const tlsConfig = {
+    ca: { secret: { name: 'ebpf-agent-metrics-tls', key: 'ca.crt' } }, serverName: 'ebpf-agent.kubeadapt.svc', insecureSkipVerify: false,
+  };
+  t.deepEqual(find(objects, 'ServiceMonitor').spec.endpoints, [{
+    port: 'metrics', path: '/metrics', scheme: 'https', honorLabels: false,
+    bearerTokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token', tlsConfig,
+  }]);
+  t.deepEqual(find(objects, 'PodMonitor').spec.podMetricsEndpoints, [{
+    port: 'metrics', path: '/metrics', scheme: 'https', honorLabels: false,
+    authorization: { type: 'Bearer', credentials: { name: 'prometheus-metrics-reader-token', key: 'token' } }, tlsConfig,
+  }]);
+  const insecure = await render({ valuesFiles: [join(CI, 'metrics-auth-values.yaml')], set: ['metricsAuth.insecureSkipVerify=true', 'metricsAuth.serverName='] });
+  t.deepEqual(find(insecure, 'ServiceMonitor').spec.endpoints[0].tlsConfig, { insecureSkipVerify: true });
+});
+
+test('metricsAuth none (the default) renders no TLS mount, HTTP probes, no review RBAC and plain monitors', async (t) => {
+  const objects = await render({ valuesFiles: [join(CI, 'monitoring-values.yaml')] });
+  const agent = agentOf(find(objects, 'DaemonSet'));
+  t.false(agent.volumeMounts.some((m: any) => m.name === 'metrics-tls'));
+  t.false('scheme' in agent.livenessProbe.httpGet);
+  t.false(objects.some((o) => /auth-delegator|metrics-reader/.test(o.metadata.name)));
+  for (const ep of [find(objects, 'ServiceMonitor').spec.endpoints[0], find(objects, 'PodMonitor').spec.podMetricsEndpoints[0]]) {
+    for (const key of ['scheme', 'tlsConfig', 'bearerTokenFile', 'authorization']) t.false(key in ep, key);
+  }
+});
+
+test('metricsAuth kubernetes without the TLS Secret, or a PodMonitor without a token Secret, fails naming the value', async (t) => {
+  const noSecret = await helm(templateArgs({ set: ['config.metricsAuth=kubernetes'] }));
+  t.not(noSecret.code, 0);
+  t.true(noSecret.stderr.includes("- at '/metricsAuth/tlsSecretName': minLength: got 0, want 1"), noSecret.stderr);
+  const noToken = await helm(templateArgs({ set: ['config.metricsAuth=kubernetes', 'metricsAuth.tlsSecretName=tls', 'podMonitor.enabled=true'] }));
+  t.not(noToken.code, 0);
+  t.true(noToken.stderr.includes('metricsAuth.podMonitorTokenSecret.name is required for the PodMonitor when config.metricsAuth is kubernetes'), noToken.stderr);
 });
 
 test('network policy: only the given peers reach the metrics port', async (t) => {

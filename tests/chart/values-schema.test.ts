@@ -69,7 +69,6 @@ const NARROWER: Record<string, { probe: string; why: string; chartAccepts: (text
   pinPath: { probe: '/var/run/kubeadapt', why: 'the pod mounts only /sys/fs/bpf from the host', chartAccepts: (text) => text.startsWith('/sys/fs/bpf/') },
   kubernetes: { probe: 'off', why: 'values are booleans: YAML 1.1 reads a bare on/off as one (the agent takes on/off from the environment too)', chartAccepts: (text) => text === 'true' || text === 'false' },
   pairMetrics: { probe: 'off', why: 'values are booleans: YAML 1.1 reads a bare on/off as one (the agent takes on/off from the environment too)', chartAccepts: (text) => text === 'true' || text === 'false' },
-  metricsAuth: { probe: 'kubernetes', why: 'the chart does not mount the TLS Secret or bind the review RBAC yet', chartAccepts: (text) => text === 'none' },
 };
 
 test('each config value\'s schema accepts exactly what the agent accepts', (t) => {

@@ -5,10 +5,10 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { HelmChart } from '../helm/chart.js';
 import { appendList, block, bool, expr, num, withValue } from '../helm/sentinels.js';
-import { BPFFS_PATH } from '../security.js';
+import { BPFFS_PATH, METRICS_TLS_DIR } from '../security.js';
 import { agentEnv } from './agent-env.js';
 import { DESTINATIONS_DIR, DESTINATIONS_NAME } from './destinations-configmap.js';
-import { config, FULLNAME, include, labelsWith, NAMESPACE, V } from './refs.js';
+import { config, FULLNAME, include, KUBERNETES_AUTH, labelsWith, NAMESPACE, V } from './refs.js';
 
 export interface AgentDaemonSetProps {
   /**
@@ -53,7 +53,8 @@ export class AgentDaemonSet extends Construct {
     const image = expr(`${include('image')} | quote`);
     const metricsPort = config('metricsPort');
     const probe = (path: string, initialDelaySeconds: number, periodSeconds: number): k8s.Probe => ({
-      httpGet: { path, port: k8s.IntOrString.fromString(METRICS_PORT_NAME) },
+      // HTTPS only when config.metricsAuth is kubernetes (a keyIf below); /health/* needs no token.
+      httpGet: { path, port: k8s.IntOrString.fromString(METRICS_PORT_NAME), scheme: 'HTTPS' },
       initialDelaySeconds, periodSeconds, timeoutSeconds: 5, failureThreshold: 3,
     });
 
@@ -88,6 +89,8 @@ export class AgentDaemonSet extends Construct {
               volumeMounts: [
                 bpffsMount, { name: 'tmp', mountPath: '/tmp' }, { name: 'cgroup', mountPath: '/host/sys/fs/cgroup', readOnly: true },
                 { name: 'cost-destinations', mountPath: DESTINATIONS_DIR, readOnly: true },
+                // config.metricsAuth kubernetes: the agent's default tls.crt/tls.key paths point here.
+                { name: 'metrics-tls', mountPath: METRICS_TLS_DIR, readOnly: true },
               ],
               livenessProbe: probe(props.livenessPath ?? '/health/live', 30, 30),
               readinessProbe: probe(props.readinessPath ?? '/health/ready', 10, 10),
@@ -97,6 +100,7 @@ export class AgentDaemonSet extends Construct {
               { name: 'tmp', emptyDir: {} },
               { name: 'cgroup', hostPath: { path: '/sys/fs/cgroup', type: 'Directory' } },
               { name: 'cost-destinations', configMap: { name: expr(DESTINATIONS_NAME) } },
+              { name: 'metrics-tls', secret: { secretName: expr(`required "metricsAuth.tlsSecretName is required when config.metricsAuth is kubernetes: name a kubernetes.io/tls Secret with tls.crt and tls.key" ${V.metricsAuth.tlsSecretName.$ref} | quote`) } },
             ],
           },
         },
@@ -124,12 +128,15 @@ export class AgentDaemonSet extends Construct {
       [`${pod}.topologySpreadConstraints`]: withValue(V.topologySpreadConstraints.$ref),
       ...containerFields(agent, true),
       ...containerFields(preflight, false),
-      [`${agent}.volumeMounts.4`]: appendList(V.extraVolumeMounts.$ref),
-      [`${pod}.volumes.4`]: appendList(V.extraVolumes.$ref),
+      [`${agent}.volumeMounts.5`]: appendList(V.extraVolumeMounts.$ref),
+      [`${pod}.volumes.5`]: appendList(V.extraVolumes.$ref),
     });
     // The destinations file exists only when costDestinations is set.
     chart.itemIf(this.daemonSet, `${agent}.volumeMounts.name=cost-destinations`, V.costDestinations.$ref);
     chart.itemIf(this.daemonSet, `${pod}.volumes.name=cost-destinations`, V.costDestinations.$ref);
+    chart.itemIf(this.daemonSet, `${agent}.volumeMounts.name=metrics-tls`, KUBERNETES_AUTH);
+    chart.itemIf(this.daemonSet, `${pod}.volumes.name=metrics-tls`, KUBERNETES_AUTH);
+    for (const p of ['livenessProbe', 'readinessProbe']) chart.keyIf(this.daemonSet, `${agent}.${p}.httpGet.scheme`, KUBERNETES_AUTH);
     chart.keyIf(this.daemonSet, `${pod}.priorityClassName`, V.priorityClassName.$ref);
     chart.keyIf(this.daemonSet, `${pod}.initContainers`, V.preflight.enabled.$ref);
     chart.itemIf(this.daemonSet, `${agent}.ports.name=profiling`, config('enableProfiling').$ref);

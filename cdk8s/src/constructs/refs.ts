@@ -17,3 +17,6 @@ export function config(key: string): Leaf {
 
 /** Common labels plus a values map of extra labels. */
 export const labelsWith = (extraRef: string): string => `include "${CHART_NAME}.labelsWith" (list . ${extraRef})`;
+
+/** Template condition: config.metricsAuth is kubernetes (HTTPS + token reviews). */
+export const KUBERNETES_AUTH = `(eq ${V.config.$ref}.metricsAuth "kubernetes")`;

@@ -58,10 +58,13 @@ app.kubernetes.io/component: agent`),
 {{- else }}
 {{- toYaml $s }}
 {{- end }}`),
-  h('prometheusAnnotations', 'prometheus.io annotations for annotation-based scrape jobs.',
+  h('prometheusAnnotations', 'prometheus.io annotations for annotation-based scrape jobs; scheme https when config.metricsAuth is kubernetes.',
     `prometheus.io/scrape: "true"
 prometheus.io/port: {{ .Values.config.metricsPort | quote }}
-prometheus.io/path: /metrics`),
+prometheus.io/path: /metrics
+{{- if eq .Values.config.metricsAuth "kubernetes" }}
+prometheus.io/scheme: https
+{{- end }}`),
   h('podAnnotations', 'Pod annotations: the scrape annotations when enabled, then podAnnotations.',
     `{{- $a := dict }}
 {{- if .Values.prometheusAnnotations.pod }}

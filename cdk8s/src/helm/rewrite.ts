@@ -19,11 +19,18 @@ function wrapConditions(input: readonly string[]): string[] {
   for (let i = 0; i < lines.length; i++) {
     const m = /^(\s*)(- )?(HELM[IJ]\d+Z)/.exec(lines[i]!);
     if (!m) continue;
-    const [, lead, dash, token] = m as unknown as [string, string, string | undefined, string];
+    const [, lead0, dash, token] = m as unknown as [string, string, string | undefined, string];
     const s = lookup(token);
-    const col = lead.length;
     if (s.kind === 'ifItem' && !dash) throw new Error(`${token}: an item condition must sit on the first key of a list item: ${lines[i]}`);
-    if (s.kind === 'ifKey' && dash) throw new Error(`${token}: a key condition cannot sit on the first key of a list item (use an item condition): ${lines[i]}`);
+    let lead = lead0;
+    if (s.kind === 'ifKey' && dash) {
+      // The first key of a list item: the dash moves to a line of its own, so the
+      // condition wraps the key alone ("-" then "{{- if }}" trims to "-" + newline + key).
+      lines.splice(i, 1, `${lead}-`, `${lead}  ${lines[i]!.slice(lead.length + 2)}`);
+      i++;
+      lead = `${lead}  `;
+    }
+    const col = lead.length;
     // Under a key: lines deeper than the key. Under an item: lines deeper than its dash.
     const end = blockEnd(lines, i, col);
     lines[i] = lines[i]!.replace(token, '');

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { METRIC_LIST, type MetricDefinition } from '../../../agent/src/metrics/definitions.js';
 import { EXAMPLE_NAMESPACE, EXAMPLE_RELEASE } from '../chart-info.js';
-import { AGENT_CAPABILITIES, BPFFS_PATH, PRIVILEGED_EXTRA_CAPABILITY } from '../security.js';
+import { AGENT_CAPABILITIES, BPFFS_PATH, METRICS_TLS_DIR, PRIVILEGED_EXTRA_CAPABILITY } from '../security.js';
 
 const SEED = new URL('./seed.README.md.gotmpl', import.meta.url);
 
@@ -87,6 +87,15 @@ Additionally requires:
   restart, so a rolling update loses no counts; nothing else is mounted from the host
 - a namespace whose Pod Security level admits host namespaces and hostPath, e.g.
   \`kubectl label namespace ${EXAMPLE_NAMESPACE} pod-security.kubernetes.io/enforce=privileged\`
+
+\`/metrics\` on the node's address is open to anyone who reaches the node (\`networkPolicy\` does not
+cover host-network pods in most CNIs). With \`config.metricsAuth=kubernetes\` the agent serves HTTPS with
+the \`kubernetes.io/tls\` Secret named by \`metricsAuth.tlsSecretName\` (mounted at \`${METRICS_TLS_DIR}\`) and
+lets a scrape through only when its bearer token passes a TokenReview and a SubjectAccessReview for
+\`get\` on \`/metrics\`; the chart switches the probes to HTTPS, binds the agent to \`system:auth-delegator\`,
+creates the ClusterRole \`<fullname>-metrics-reader\` (bind your Prometheus to it) and gives the
+ServiceMonitor (Prometheus's own token) and PodMonitor (\`metricsAuth.podMonitorTokenSecret\`) the
+scheme, token and TLS settings. See docs/security.md.
 
 `;
 }

@@ -2,7 +2,7 @@
 // values.schema.json and every `.Values...` reference in the constructs come
 // from this tree. Keys of the published chart keep their names and meaning.
 import { INTERFACE_LIST_PATTERN, MAX_PATH_LENGTH, SETTINGS, type Setting, type SettingKey } from '../../../agent/src/config/settings.js';
-import { AGENT_CAPABILITIES, BPFFS_PATH } from '../security.js';
+import { AGENT_CAPABILITIES, BPFFS_PATH, METRICS_TLS_DIR } from '../security.js';
 import { bool, group, int, Leaf, list, object, oneOf, root, str, type JsonSchema } from './dsl.js';
 
 const OCTET = '(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])';
@@ -19,10 +19,9 @@ const STRING_MAP: JsonSchema = { additionalProperties: { type: 'string' } };
  */
 const SETTING_SCHEMA: Record<SettingKey, JsonSchema> = {
   metricsPort: { type: 'integer', minimum: 1, maximum: 65535 },
-  // Narrower than the agent until the chart mounts the TLS Secret, switches the
-  // probes and monitors to HTTPS and binds the review RBAC: with only the
-  // variable set, `kubernetes` would give a pod that cannot start.
-  metricsAuth: { type: 'string', enum: ['none'] },
+  // kubernetes: the chart mounts metricsAuth.tlsSecretName, switches probes and
+  // monitors to HTTPS and binds the review RBAC (see METRICS_AUTH_RULES).
+  metricsAuth: { type: 'string', enum: ['none', 'kubernetes'] },
   // Not chart values: the chart mounts the Secret where the defaults point.
   metricsTlsCertFile: { type: 'string', pattern: `^(/${SEGMENT})+/?$` },
   metricsTlsKeyFile: { type: 'string', pattern: `^(/${SEGMENT})+/?$` },
@@ -177,9 +176,19 @@ export const VALUES = root(group('', {
     pod: bool('Annotate the pods (kubernetes-pods jobs), as the published chart does', true),
     service: bool('Annotate the Service (kubernetes-service-endpoints jobs); enable one of the two to scrape once', false),
   }),
+  metricsAuth: group('Chart side of config.metricsAuth "kubernetes" (HTTPS, TokenReview + SubjectAccessReview on /metrics); unused with "none". See docs/security.md', {
+    tlsSecretName: str(`Name of a kubernetes.io/tls Secret (tls.crt, tls.key) in the release namespace, mounted read-only at ${METRICS_TLS_DIR} where the agent reads its key pair (re-read every 10 s, so a renewed Secret is served without a restart). Required when config.metricsAuth is "kubernetes"`, ''),
+    caKey: str('Key of the CA certificate in the Secret named tlsSecretName, which ServiceMonitor and PodMonitor verify the agent\'s certificate with (cert-manager writes ca.crt); the Prometheus Operator reads that Secret from the monitor\'s namespace. Empty: no CA is set (Prometheus then uses its system roots)', 'ca.crt'),
+    serverName: str('Name Prometheus expects in the agent\'s certificate (one of its DNS SANs); empty: the scraped address, which a per-node IP rarely matches', ''),
+    insecureSkipVerify: bool('Monitors skip verifying the agent\'s certificate: the scrape stays encrypted and token-checked, but anyone on the path can impersonate the agent and receive the scraper\'s token. Only for self-signed certificates without a CA to hand out', false),
+    podMonitorTokenSecret: group('PodMonitors cannot use Prometheus\'s own token file: a Secret in the PodMonitor\'s namespace holding a token of an identity bound to the <fullname>-metrics-reader ClusterRole', {
+      name: str('Secret name; required for the PodMonitor when config.metricsAuth is "kubernetes"', ''),
+      key: str('Key of the token in the Secret', 'token', { minLength: 1 }),
+    }),
+  }),
   serviceMonitor: group('Prometheus Operator ServiceMonitor (needs service.enabled)', monitorValues('ServiceMonitor')),
   podMonitor: group('Prometheus Operator PodMonitor', monitorValues('PodMonitor')),
-  networkPolicy: group('NetworkPolicy for the metrics port. The agent runs on the host network, and most CNIs (Calico without host endpoints, Cilium without host firewall, kindnet, flannel) do not apply NetworkPolicies to hostNetwork pods: there it restricts nothing. Use a node firewall, or EBPF_METRICS_AUTH=kubernetes on agents run outside this chart', {
+  networkPolicy: group('NetworkPolicy for the metrics port. The agent runs on the host network, and most CNIs (Calico without host endpoints, Cilium without host firewall, kindnet, flannel) do not apply NetworkPolicies to hostNetwork pods: there it restricts nothing. Use a node firewall, or config.metricsAuth "kubernetes" (token-checked HTTPS, see metricsAuth)', {
     enabled: bool('Create the NetworkPolicy', false),
     from: list('Peers allowed to reach the metrics port (NetworkPolicyPeer list); empty allows every source', [], K8S_OBJECT),
   }),
@@ -196,3 +205,17 @@ export const VALUES = root(group('', {
   }),
 }));
 
+
+/**
+ * Root-level schema rules beyond each value's own: config.metricsAuth "kubernetes"
+ * needs the TLS Secret (the daemonset template also fails naming the value).
+ */
+export const METRICS_AUTH_RULES: JsonSchema = {
+  allOf: [{
+    if: { properties: { config: { properties: { metricsAuth: { const: 'kubernetes' } }, required: ['metricsAuth'] } }, required: ['config'] },
+    then: {
+      properties: { metricsAuth: { properties: { tlsSecretName: { minLength: 1 } }, required: ['tlsSecretName'] } },
+      required: ['metricsAuth'],
+    },
+  }],
+};

@@ -74,11 +74,14 @@ app.kubernetes.io/component: agent
 {{- end }}
 {{- end }}
 
-{{/* prometheus.io annotations for annotation-based scrape jobs. */}}
+{{/* prometheus.io annotations for annotation-based scrape jobs; scheme https when config.metricsAuth is kubernetes. */}}
 {{- define "ebpf-agent.prometheusAnnotations" -}}
 prometheus.io/scrape: "true"
 prometheus.io/port: {{ .Values.config.metricsPort | quote }}
 prometheus.io/path: /metrics
+{{- if eq .Values.config.metricsAuth "kubernetes" }}
+prometheus.io/scheme: https
+{{- end }}
 {{- end }}
 
 {{/* Pod annotations: the scrape annotations when enabled, then podAnnotations. */}}
