@@ -464,21 +464,28 @@ Napi::Value BpfObject::WaitForProgramsAsync(const Napi::CallbackInfo& info) {
 
 namespace ebpf_agent {
 
-// pinnedMapKeys(path) -> Buffer of every key of the map pinned at path (null
-// when nothing is pinned there): `cleanup` reads pinned state without loading
-// an object whose map sizes might not match.
-Napi::Value PinnedMapKeys(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  std::string path = info[0].As<Napi::String>();
+// The map pinned at path and its info; -1 when nothing is pinned there. The
+// caller closes the fd.
+static int OpenPinnedMap(Napi::Env env, const std::string& path, bpf_map_info& mi) {
   int fd = bpf_obj_get(path.c_str());
-  if (fd < 0) return env.Null();
-  bpf_map_info mi{};
+  if (fd < 0) return -1;
   uint32_t len = sizeof(mi);
   if (bpf_obj_get_info_by_fd(fd, &mi, &len)) {
     int e = errno;
     close(fd);
     throw ErrnoError(env, e, "reading map info of " + path);
   }
+  return fd;
+}
+
+// pinnedMapKeys(path) -> Buffer of every key of the map pinned at path (null
+// when nothing is pinned there): `cleanup` reads pinned state without loading
+// an object whose map sizes might not match.
+Napi::Value PinnedMapKeys(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  bpf_map_info mi{};
+  int fd = OpenPinnedMap(env, info[0].As<Napi::String>(), mi);
+  if (fd < 0) return env.Null();
   std::vector<uint8_t> keys, key(mi.key_size), next(mi.key_size);
   const void* prev = nullptr;
   while (bpf_map_get_next_key(fd, prev, next.data()) == 0) {
@@ -495,15 +502,10 @@ Napi::Value PinnedMapKeys(const Napi::CallbackInfo& info) {
 // with, and libbpf refuses to reuse it under another size.
 Napi::Value PinnedMapMaxEntries(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::string path = info[0].As<Napi::String>();
-  int fd = bpf_obj_get(path.c_str());
-  if (fd < 0) return env.Null();
   bpf_map_info mi{};
-  uint32_t len = sizeof(mi);
-  int rc = bpf_obj_get_info_by_fd(fd, &mi, &len);
-  int e = errno;
+  int fd = OpenPinnedMap(env, info[0].As<Napi::String>(), mi);
+  if (fd < 0) return env.Null();
   close(fd);
-  if (rc) throw ErrnoError(env, e, "reading map info of " + path);
   return Napi::Number::New(env, mi.max_entries);
 }
 

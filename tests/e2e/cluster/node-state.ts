@@ -4,7 +4,7 @@
 // them), clsact qdiscs, and the pins under the chart's pinPath.
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { run } from './exec.js';
+import { run } from '../kind/command.js';
 import { REPO } from './node.js';
 
 export const PIN_PATH = '/sys/fs/bpf/kubeadapt';

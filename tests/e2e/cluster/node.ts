@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
-import { run, type RunResult } from './exec.js';
+import { run, type RunResult } from '../kind/command.js';
 
 export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const SCRIPTS = join(REPO, 'scripts/cluster');

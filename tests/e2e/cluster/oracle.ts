@@ -5,10 +5,11 @@
 // 64 KiB; with TSO/GSO off the sending veth segments them and, with GRO off, the
 // receiver sees wire packets, as the agent counts them.
 import { readdirSync } from 'node:fs';
-import { run } from './exec.js';
+import { run } from '../kind/command.js';
+import { addCounts, ruleCounters, type Counts } from '../helpers/nft.js';
 
-export interface Counts { bytes: number; packets: number }
-export const pairKey = (src: string, dst: string, proto: string) => `${src}|${dst}|${proto}`;
+export type { Counts };
+export { pairKey } from '../helpers/topology.js';
 
 /** Packets the pod receives matching `match` (an nft expression) count as the agent's series `key` (pairKey). */
 export interface OracleRule { readonly match: string; readonly key: string }
@@ -41,14 +42,6 @@ export class PodOracle {
 
   /** Non-zero counters by key, rules of one key summed. */
   async read(): Promise<Map<string, Counts>> {
-    const { stdout } = await inPod(this.netns, 'nft', ['-j', 'list', 'chain', 'inet', 'ka_oracle', 'rx']);
-    const out = new Map<string, Counts>();
-    for (const item of (JSON.parse(stdout) as { nftables: { rule?: { comment?: string; expr: { counter?: Counts }[] } }[] }).nftables) {
-      const c = item.rule?.expr.find((e) => e.counter)?.counter;
-      if (!item.rule?.comment || !c || c.packets === 0) continue;
-      const prev = out.get(item.rule.comment) ?? { bytes: 0, packets: 0 };
-      out.set(item.rule.comment, { bytes: prev.bytes + c.bytes, packets: prev.packets + c.packets });
-    }
-    return out;
+    return addCounts(new Map(), await ruleCounters(this.netns, 'inet', 'ka_oracle', 'rx'));
   }
 }

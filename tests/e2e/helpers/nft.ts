@@ -8,13 +8,15 @@ export interface Counts {
 
 type Listing = { nftables: { rule?: { comment?: string; expr: { counter?: Counts }[] } }[] };
 
-/** Counter of every commented rule in one chain, zero counters included. */
+/** Counter of every commented rule in one chain, zero counters included; rules sharing a comment are summed. */
 export async function ruleCounters(netns: string, family: string, table: string, chain: string): Promise<Map<string, Counts>> {
   const listing = await inNetnsJson<Listing>(netns, 'nft', ['-j', 'list', 'chain', family, table, chain]);
   const out = new Map<string, Counts>();
   for (const item of listing.nftables) {
     const counter = item.rule?.expr.find((e) => e.counter)?.counter;
-    if (item.rule?.comment && counter) out.set(item.rule.comment, { bytes: counter.bytes, packets: counter.packets });
+    if (!item.rule?.comment || !counter) continue;
+    const prev = out.get(item.rule.comment) ?? { bytes: 0, packets: 0 };
+    out.set(item.rule.comment, { bytes: prev.bytes + counter.bytes, packets: prev.packets + counter.packets });
   }
   return out;
 }

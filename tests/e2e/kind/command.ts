@@ -1,5 +1,5 @@
-// Runs the external tools the suite drives (docker, kind, helm) with a timeout
-// and an error that carries what was run and what it printed.
+// Runs the external tools the kind and real-cluster suites drive (docker, kind, helm,
+// kubectl, scripts, nft) with a timeout and an error that carries what was run and what it printed.
 import { spawn, spawnSync } from 'node:child_process';
 
 export interface RunOptions {
@@ -16,11 +16,12 @@ export interface RunResult {
 /** @default timeoutMs 120000 */
 export function run(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    // stdin only when there is input: a quick command that exits before reading must not be an EPIPE.
+    const child = spawn(cmd, args, { env: opts.env ?? process.env, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.stdout!.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
     child.on('error', (err) => { clearTimeout(timer); reject(new Error(`${cmd} ${args.join(' ')}: ${err.message}`)); });
     child.on('close', (code, signal) => {
@@ -28,7 +29,10 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
       if (code === 0) resolve({ stdout, stderr });
       else reject(new Error(`${cmd} ${args.join(' ')} exited with ${code ?? signal}\n${stdout}\n${stderr}`.trimEnd()));
     });
-    child.stdin.end(opts.input ?? '');
+    if (child.stdin) {
+      child.stdin.on('error', () => { /* the child exited without reading: its exit status says what happened */ });
+      child.stdin.end(opts.input);
+    }
   });
 }
 
