@@ -62,9 +62,13 @@ export interface ServiceResolution {
   eventsLost: number;
   /** The conntrack dump failed (dumpErrno): nothing was resolved. */
   unavailable: number;
+  /** To a known Service with no conntrack answer yet: left in the slot for its next round (a slot read only). */
+  deferred: number;
   dumpErrno: number;
   /** Taken from the resolution log a dead agent left for this transaction. */
   replayed: boolean;
+  /** The first few connections left under their Service address ("udp [a]:p -> [b]:q"), for the debug log. */
+  unresolvedSamples: string[];
 }
 
 /** Options of a resolving read: the transaction's epoch keys the resolution log. */

@@ -138,7 +138,7 @@ export class FakeLedgerMaps implements LedgerMaps {
 
   // No Services in the fake: the records come back as they went in.
   async resolveRecords(records: Buffer): Promise<{ records: Buffer; service: ServiceResolution }> {
-    return { records, service: { translated: 0, gone: 0, eventsLost: 0, unavailable: 0, dumpErrno: 0, replayed: false } };
+    return { records, service: { translated: 0, gone: 0, eventsLost: 0, unavailable: 0, deferred: 0, dumpErrno: 0, replayed: false, unresolvedSamples: [] } };
   }
 
   ringAdvance(position: bigint): void {

@@ -12,6 +12,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string>
 
 #include "errors.h"
 
@@ -130,7 +131,31 @@ constexpr uint64_t kServiceRetainMs = 3600 * 1000;
 // How often the table is replaced by a dump (0.35 s at 100k translated entries, loaded VM).
 constexpr uint64_t kResyncMs = 10 * 60 * 1000;
 
+// "udp [fd00::2]:40000 -> [fd00:10:96::1]:80" or "tcp 10.0.0.1:40000 -> 10.96.0.1:80".
+std::string FlowKeyToString(const flow_key& k) {
+  char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
+  int af = k.family == FLOW_FAMILY_IPV6 ? AF_INET6 : AF_INET;
+  inet_ntop(af, k.src_addr, src, sizeof(src));
+  inet_ntop(af, k.dst_addr, dst, sizeof(dst));
+  const char* proto = k.protocol == IPPROTO_TCP ? "tcp" : k.protocol == IPPROTO_UDP ? "udp" : "ip";
+  const char* open = af == AF_INET6 ? "[" : "";
+  const char* close = af == AF_INET6 ? "]" : "";
+  return std::string(proto) + " " + open + src + close + ":" + std::to_string(ntohs(k.src_port)) + " -> " + open + dst +
+         close + ":" + std::to_string(ntohs(k.dst_port));
+}
+
 }  // namespace
+
+Backend DeferredBackend() {
+  Backend b;
+  std::memset(b.addr, 0xff, sizeof(b.addr));
+  return b;
+}
+
+bool IsDeferred(const Backend& b) {
+  static const Backend deferred = DeferredBackend();
+  return std::memcmp(b.addr, deferred.addr, sizeof(b.addr)) == 0;
+}
 
 Conntrack::Conntrack(uint64_t retain_ms) : retain_ms_(retain_ms) {}
 Conntrack::~Conntrack() { Close(); }
@@ -268,10 +293,13 @@ int Conntrack::Dump(FlowTable<Backend>& live) {
 void Conntrack::ExpireLocked(uint64_t now_ms) {
   destroyed_.EraseIf([&](const Destroyed& d) { return now_ms - d.at_ms > retain_ms_; });
   services_.EraseIf([&](uint64_t seen) { return now_ms - seen > kServiceRetainMs; });
+  // A deferred connection comes back within two intervals; one that never does
+  // (its next round was taken by a dead agent's replay) is forgotten.
+  deferred_.EraseIf([&](uint64_t at) { return now_ms - at > retain_ms_; });
 }
 
-void Conntrack::Resolve(const uint8_t* base, size_t stride, uint32_t n, std::vector<std::pair<uint32_t, Backend>>& out,
-                        ResolveCounts& counts) {
+void Conntrack::Resolve(const uint8_t* base, size_t stride, uint32_t n, bool may_defer,
+                        std::vector<std::pair<uint32_t, Backend>>& out, ResolveCounts& counts) {
   double resolve_started = NowSeconds();
   std::lock_guard<std::mutex> lock(mu_);
   // Events of connections that started or ended just before the drain.
@@ -300,17 +328,25 @@ void Conntrack::Resolve(const uint8_t* base, size_t stride, uint32_t n, std::vec
     flow_key k;
     std::memcpy(&k, base + static_cast<size_t>(i) * stride, sizeof(k));
     k.pad = 0;
-    if (const Backend* b = live_.Find(k)) {
-      out.emplace_back(i, *b);
-      counts.translated++;
-      continue;
+    const Backend* found = live_.Find(k);
+    if (!found) {
+      if (const Destroyed* d = destroyed_.Find(k)) found = &d->backend;
     }
-    if (const Destroyed* d = destroyed_.Find(k)) {
-      out.emplace_back(i, d->backend);
+    if (found) {
+      out.emplace_back(i, *found);
       counts.translated++;
+      if (deferred_.size()) deferred_.Erase(k);
       continue;
     }
     if (!services_.Find(ServiceOf(k))) continue;  // not to a Service we know
+    if (may_defer && !err && !deferred_.Find(k)) {
+      deferred_.Put(k, now);
+      out.emplace_back(i, DeferredBackend());
+      counts.deferred++;
+      continue;
+    }
+    if (deferred_.size()) deferred_.Erase(k);
+    if (counts.unresolved_samples.size() < ResolveCounts::kSamples) counts.unresolved_samples.push_back(k);
     if (err) counts.unavailable++;
     else if (now < lost_until_ms_) counts.events_lost++;
     else counts.gone++;
@@ -332,8 +368,12 @@ Napi::Object ResolveCountsToJs(Napi::Env env, const ResolveCounts& c) {
   o.Set("gone", c.gone);
   o.Set("eventsLost", c.events_lost);
   o.Set("unavailable", c.unavailable);
+  o.Set("deferred", c.deferred);
   o.Set("dumpErrno", c.dump_errno);
   o.Set("replayed", c.replayed);
+  Napi::Array samples = Napi::Array::New(env, c.unresolved_samples.size());
+  for (size_t i = 0; i < c.unresolved_samples.size(); i++) samples.Set(i, FlowKeyToString(c.unresolved_samples[i]));
+  o.Set("unresolvedSamples", samples);
   return o;
 }
 

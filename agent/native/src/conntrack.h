@@ -37,13 +37,23 @@ struct ResolveCounts {
   uint32_t gone = 0;         // to a known Service, but no conntrack entry live or recently destroyed
   uint32_t events_lost = 0;  // the same while the DESTROY event socket had overrun (ENOBUFS)
   uint32_t unavailable = 0;  // the conntrack dump failed: nothing could be resolved
+  uint32_t deferred = 0;     // to a known Service, no answer yet: left in the slot for its next round
   int dump_errno = 0;
   bool replayed = false;     // taken from the resolution log of a transaction a dead agent left
+  // The first few unresolved connections, for the debug log: which 5-tuple, so
+  // it can be matched against `conntrack -E` or a capture.
+  static constexpr size_t kSamples = 8;
+  std::vector<flow_key> unresolved_samples;
 };
 
 struct Backend {
   uint8_t addr[16];
 };
+
+// A connection held back for one more slot round: the backend of a resolution
+// whose connection stays in its flow map (no conntrack answer yet).
+Backend DeferredBackend();
+bool IsDeferred(const Backend& b);
 
 class Conntrack {
  public:
@@ -58,8 +68,12 @@ class Conntrack {
   uint32_t Poll();
   // Resolves n flow keys (at base + i * stride): out gets (index, backend)
   // for each translated one. Reads pending events first; dumps when the table needs seeding.
-  void Resolve(const uint8_t* base, size_t stride, uint32_t n, std::vector<std::pair<uint32_t, Backend>>& out,
-               ResolveCounts& counts);
+  // With may_defer, a connection to a known Service that conntrack does not
+  // know yet gets DeferredBackend() the first time (its entry can be confirmed
+  // after the program counted its first packet: the caller leaves it in the
+  // slot), and counts as unresolved only the second time.
+  void Resolve(const uint8_t* base, size_t stride, uint32_t n, bool may_defer,
+               std::vector<std::pair<uint32_t, Backend>>& out, ResolveCounts& counts);
   struct Stats {
     uint64_t events = 0, overruns = 0, dumps = 0, live = 0, destroyed = 0, services = 0;
     double last_dump_seconds = 0;
@@ -92,6 +106,8 @@ class Conntrack {
   // and when: a flow to one of them that cannot be resolved is a
   // Service flow left under its Service address, and is counted as such.
   FlowTable<uint64_t> services_;
+  // Connections deferred once, and when.
+  FlowTable<uint64_t> deferred_;
   uint64_t lost_until_ms_ = 0;
   Stats stats_;
 };
@@ -118,7 +134,7 @@ class ConntrackResolver : public Napi::ObjectWrap<ConntrackResolver> {
 // (service.cc): replays the log when it already holds this epoch, else
 // resolves with ct (when there is one) and writes the log.
 int ResolveWithLog(int log_fd, uint64_t epoch, Conntrack* ct, const uint8_t* base, size_t stride, uint32_t n,
-                   std::vector<std::pair<uint32_t, Backend>>& out, ResolveCounts& counts);
+                   bool may_defer, std::vector<std::pair<uint32_t, Backend>>& out, ResolveCounts& counts);
 
 Napi::Object ResolveCountsToJs(Napi::Env env, const ResolveCounts& c);
 

@@ -187,22 +187,29 @@ class ReadPairsWorker : public ObjectWorker {
       if (err) return Fail(err, "reading map " + name_);
       std::vector<std::pair<uint32_t, Backend>> backends;
       if (resolve_) {
-        err = ResolveWithLog(log_fd_, epoch_, ct_.get(), keys_.data(), sizeof(flow_key), count_, backends, service_);
+        err = ResolveWithLog(log_fd_, epoch_, ct_.get(), keys_.data(), sizeof(flow_key), count_, true, backends, service_);
         if (err) return Fail(err, "resolving services of map " + name_);
       }
       PairFolder pairs(count_ / 4);
       size_t next = 0;  // backends are in key order
+      // Deferred connections stay in the slot: neither folded nor deleted.
+      size_t kept = 0;
       for (uint32_t i = 0; i < count_; i++) {
         const auto* k = reinterpret_cast<const flow_key*>(keys_.data() + static_cast<size_t>(i) * sizeof(flow_key));
         const auto* v = reinterpret_cast<const flow_stats*>(values.data() + static_cast<size_t>(i) * sizeof(flow_stats));
         if (next < backends.size() && backends[next].first == i) {
+          const Backend& b = backends[next++].second;
+          if (IsDeferred(b)) continue;
           flow_key to = *k;
-          std::memcpy(to.dst_addr, backends[next++].second.addr, 16);
+          std::memcpy(to.dst_addr, b.addr, 16);
           pairs.Add(to, v->bytes, v->packets);
-          continue;
+        } else {
+          pairs.Add(*k, v->bytes, v->packets);
         }
-        pairs.Add(*k, v->bytes, v->packets);
+        if (kept != i) std::memcpy(keys_.data() + kept * sizeof(flow_key), k, sizeof(flow_key));
+        kept++;
       }
+      keys_.resize(kept * sizeof(flow_key));
       records_ = pairs.TakeEntries();
     }  // the values and the fold's index are freed here, on this thread
     ReleaseFreedMemory();

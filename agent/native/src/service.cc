@@ -21,7 +21,7 @@
 namespace ebpf_agent {
 
 int ResolveWithLog(int log_fd, uint64_t epoch, Conntrack* ct, const uint8_t* base, size_t stride, uint32_t n,
-                   std::vector<std::pair<uint32_t, Backend>>& out, ResolveCounts& counts) {
+                   bool may_defer, std::vector<std::pair<uint32_t, Backend>>& out, ResolveCounts& counts) {
   bpf_map_info info{};
   uint32_t len = sizeof(info);
   if (bpf_obj_get_info_by_fd(log_fd, &info, &len)) return errno;
@@ -54,7 +54,7 @@ int ResolveWithLog(int log_fd, uint64_t epoch, Conntrack* ct, const uint8_t* bas
       if (it != logged.end()) out.emplace_back(i, it->second);
     }
   } else if (ct) {
-    ct->Resolve(base, stride, n, out, counts);
+    ct->Resolve(base, stride, n, may_defer, out, counts);
     if (out.size() > capacity) out.resize(capacity);  // cannot happen: sized for a whole slot or ring
     for (size_t i = 0; i < out.size(); i++) {
       std::memcpy(&records[i].key, base + static_cast<size_t>(out[i].first) * stride, sizeof(flow_key));
@@ -81,7 +81,7 @@ class ResolveRecordsWorker : public Napi::AsyncWorker {
   void Execute() override {
     std::vector<std::pair<uint32_t, Backend>> out;
     uint32_t n = static_cast<uint32_t>(records_.size() / stride_);
-    err_ = ResolveWithLog(log_fd_, epoch_, ct_.get(), records_.data(), stride_, n, out, counts_);
+    err_ = ResolveWithLog(log_fd_, epoch_, ct_.get(), records_.data(), stride_, n, false, out, counts_);
     if (err_) return SetError("resolving services of overflow records");
     for (const auto& [i, b] : out)
       std::memcpy(records_.data() + static_cast<size_t>(i) * stride_ + offsetof(flow_key, dst_addr), b.addr, 16);

@@ -147,6 +147,9 @@ export class Collector {
     if (s.gone) m.inc({ reason: 'entry_gone' }, s.gone);
     if (s.eventsLost) m.inc({ reason: 'events_lost' }, s.eventsLost);
     if (s.unavailable) m.inc({ reason: 'conntrack_unavailable' }, s.unavailable);
+    if (s.unresolvedSamples.length && this.log.enabled('debug')) {
+      this.log.debug('Service connections left under the Service address', { gone: s.gone, eventsLost: s.eventsLost, unavailable: s.unavailable, connections: s.unresolvedSamples });
+    }
     const failing = s.dumpErrno !== 0;
     if (failing && !this.conntrackFailing) {
       this.log.error('conntrack dump failed: Service traffic stays under the Service address', { errno: s.dumpErrno });

@@ -117,3 +117,11 @@ export async function readServiceOracle(netns: string): Promise<Map<string, Coun
 export async function deleteConntrack(netns: string, dst: string): Promise<void> {
   await run('ip', ['netns', 'exec', netns, 'conntrack', '-D', '-f', dst.includes(':') ? 'ipv6' : 'ipv4', '--orig-dst', dst], { allowFail: true });
 }
+
+/** The node's conntrack statistics summed over CPUs, the non-zero ones (e.g. clash_resolve=2 insert_failed=1). */
+export async function conntrackStats(netns: string): Promise<string> {
+  const { stdout } = await inNetns(netns, 'conntrack', ['-S']);
+  const sums = new Map<string, number>();
+  for (const [, name, value] of stdout.matchAll(/(\w+)=(\d+)/g)) if (name !== 'cpu') sums.set(name!, (sums.get(name!) ?? 0) + Number(value));
+  return [...sums].filter(([, v]) => v).map(([k, v]) => `${k}=${v}`).join(' ');
+}

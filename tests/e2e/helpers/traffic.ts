@@ -19,6 +19,13 @@ export interface SendPlan {
   port?: number;
   /** Source ports from here on (UDP socket, extra UDP flows, then TCP) instead of the kernel's pick. */
   sourcePortBase?: number;
+  /**
+   * Pins the sender to one CPU, so its packets enter the node in order on that
+   * CPU. Unpinned, two datagrams of one new UDP flow can race through
+   * conntrack on two CPUs, and a Service's DNAT may send the second to another
+   * backend (docs/architecture.md, "NAT clash").
+   */
+  cpu?: number;
 }
 
 export class Sinks {
@@ -41,7 +48,8 @@ function sendArgs(to: string, plan: SendPlan): string[] {
 }
 
 export async function send(from: Pod, to: string, plan: SendPlan): Promise<void> {
-  await inNetns(from.netns, process.execPath, sendArgs(to, plan));
+  if (plan.cpu === undefined) await inNetns(from.netns, process.execPath, sendArgs(to, plan));
+  else await inNetns(from.netns, 'taskset', ['-c', String(plan.cpu), process.execPath, ...sendArgs(to, plan)]);
 }
 
 /**
