@@ -117,40 +117,12 @@ static __always_inline void stat_add(__u32 index, __u64 n)
 		*v += n;
 }
 
-/* key 0 -> this CPU's last coarse clock reading and the jiffies it was read
- * at (see now_ns). Never deleted; 16 B per CPU. */
-struct clock_cache {
-	__u64 jiffies;
-	__u64 ns;
-};
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct clock_cache);
-} clock_cache SEC(".maps");
-
+/* Only an overflow record carries a time (flow_record.seen_ns): the flow
+ * maps' first/last seen stay 0, since nothing reads them and the clock was
+ * the largest single cost of a packet (bench/, docs/performance.md). */
 static __always_inline __u64 now_ns(void)
 {
-	/* bpf_ktime_get_coarse_ns (5.11+) costs a tenth of bpf_ktime_get_ns,
-	 * and tick resolution is plenty for first/last seen. Even so it was the
-	 * largest single cost of a packet (~14 ns of ~75, bench/). Its value only
-	 * moves once a tick, like jiffies, which the verifier inlines into one
-	 * load: read the clock once per tick and CPU, reuse it until jiffies
-	 * moves. At worst a reading is one tick old, the clock's own resolution. */
-	if (use_coarse_clock) {
-		__u32 zero = 0;
-		struct clock_cache *c = bpf_map_lookup_elem(&clock_cache, &zero);
-		if (!c)
-			return bpf_ktime_get_coarse_ns();
-		__u64 j = bpf_jiffies64();
-		if (c->jiffies != j) {
-			c->ns = bpf_ktime_get_coarse_ns();
-			c->jiffies = j;
-		}
-		return c->ns;
-	}
-	return bpf_ktime_get_ns();
+	return use_coarse_clock ? bpf_ktime_get_coarse_ns() : bpf_ktime_get_ns();
 }
 
 static __always_inline void overflow(struct parsed_packet *p, __u64 bytes, __u64 packets, __u64 now)
@@ -172,17 +144,13 @@ static __always_inline void overflow(struct parsed_packet *p, __u64 bytes, __u64
 static __always_inline void account(void *flows, struct parsed_packet *p, __u64 bytes,
 				    __u64 packets)
 {
-	__u64 now = now_ns();
 	struct flow_stats *v = bpf_map_lookup_elem(flows, &p->key);
 	if (v) {
 		__sync_fetch_and_add(&v->bytes, bytes);
 		__sync_fetch_and_add(&v->packets, packets);
-		v->last_seen_ns = now;
 		return;
 	}
-	struct flow_stats init = {
-		.bytes = bytes, .packets = packets, .first_seen_ns = now, .last_seen_ns = now,
-	};
+	struct flow_stats init = { .bytes = bytes, .packets = packets };
 	long err = bpf_map_update_elem(flows, &p->key, &init, BPF_NOEXIST);
 	if (!err)
 		return;
@@ -191,13 +159,12 @@ static __always_inline void account(void *flows, struct parsed_packet *p, __u64 
 		if (v) {
 			__sync_fetch_and_add(&v->bytes, bytes);
 			__sync_fetch_and_add(&v->packets, packets);
-			v->last_seen_ns = now;
 			return;
 		}
 	}
 	if (err != -7 /* E2BIG: map full */ && err != -17)
 		stat_add(STAT_MAP_UPDATE_FAILED, 1);
-	overflow(p, bytes, packets, now);
+	overflow(p, bytes, packets, now_ns());
 }
 
 /* UDP ports of the tunnels whose outer packets an uplink carries: VXLAN (IANA

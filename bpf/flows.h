@@ -30,6 +30,8 @@ struct flow_key {
 struct flow_stats {
 	__u64 bytes;
 	__u64 packets;
+	/* Reserved, always 0: the programs stopped reading the clock per packet
+	 * (docs/performance.md); kept so pinned maps of earlier versions fit. */
 	__u64 first_seen_ns;
 	__u64 last_seen_ns;
 };
