@@ -1,7 +1,9 @@
 // Per-packet cost through BPF_PROG_TEST_RUN: tc_pod_egress against an empty TC
 // program and the parse-plus-one-map-update floors of bench/floor.bpf.c. The
-// programs run interleaved in every round and each ratio is taken within a
+// programs run interleaved in every round, on one pinned CPU, and each ratio is taken within a
 // round, so drift of the VM's clock and neighbours cancels out.
+import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { DEFAULT_OBJECT_PATH } from '../agent/src/addon.js';
 import { loadTestingAddon as loadAddon } from '../tests/helpers/testing-addon.js';
 import { packetKinds } from './packets.js';
@@ -33,7 +35,27 @@ export interface KindResult {
   insertVsPercpu: Spread;
 }
 
-export async function runPerPacket(o: PerPacketOptions): Promise<KindResult[]> {
+/**
+ * Pins the calling (main) thread to one CPU for fn: BPF_PROG_TEST_RUN runs on
+ * it synchronously, and a migration in the middle of a measurement is noise.
+ */
+async function onOneCpu<T>(fn: () => Promise<T>): Promise<T> {
+  const cpu = String(availableParallelism() - 1);
+  const before = spawnSync('taskset', ['-p', String(process.pid)], { encoding: 'utf8' }).stdout.trim().split(/\s+/).pop();
+  const pin = spawnSync('taskset', ['-p', '-c', cpu, String(process.pid)], { encoding: 'utf8' });
+  if (pin.status !== 0) throw new Error(`taskset -p -c ${cpu} ${process.pid} exited ${pin.status}: ${pin.stderr}`);
+  try {
+    return await fn();
+  } finally {
+    if (before) spawnSync('taskset', ['-p', before, String(process.pid)]);
+  }
+}
+
+export function runPerPacket(o: PerPacketOptions): Promise<KindResult[]> {
+  return onOneCpu(() => measure(o));
+}
+
+async function measure(o: PerPacketOptions): Promise<KindResult[]> {
   const addon = loadAddon();
   const ours = new addon.BpfObject({ objectPath: DEFAULT_OBJECT_PATH, maxFlows: 65536, ringbufBytes: 1 << 20 });
   const floor = addon.benchLoadObject(FLOOR_OBJECT);

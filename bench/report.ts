@@ -6,7 +6,9 @@ import type { KindResult } from './perpacket.js';
 import type { ThroughputCase } from './throughput.js';
 import type { ServiceResult } from './service.js';
 import type { CostResult } from './cost.js';
-import { atLeast, atMost, fmtSpread, round, table, type Target } from './stats.js';
+import { atLeast, atMost, fmtSpread, mapSpreadDecreasing, round, table, type Spread, type Target, SINGLE_VALUE_NOISE } from './stats.js';
+
+const scale = (s: Spread, f: number): Spread => ({ median: s.median * f, min: s.min * f, max: s.max * f, q1: s.q1 * f, q3: s.q3 * f });
 
 /** The issue's figures, measured on this machine with BPF_PROG_TEST_RUN. */
 export const PEER_NS = 78;
@@ -38,10 +40,11 @@ export function report(r: Results): { text: string; targets: Target[] } {
       }),
     ]));
     parts.push(`* ours/empty within each round, times the issue's ${ISSUE_EMPTY_NS} ns empty / ${PEER_NS} ns peer: the peer's figure scaled to this run`);
-    const worst = (f: (k: KindResult) => number) => Math.max(...r.perpacket!.map(f));
-    targets.push(atMost('hot path / per-CPU floor (worst packet kind)', worst((k) => k.hotVsPercpu.median), 1.25));
-    targets.push(atMost('hot path / peer (worst kind, scaled by the empty program)', worst((k) => k.hotVsEmpty.median * (ISSUE_EMPTY_NS / PEER_NS)), 0.5));
-    targets.push(atMost('insert path / per-CPU floor insert (worst kind)', worst((k) => k.insertVsPercpu.median), 2));
+    // The worst packet kind's rounds, by median.
+    const worst = (f: (k: KindResult) => Spread) => r.perpacket!.map(f).reduce((a, b) => (b.median > a.median ? b : a));
+    targets.push(atMost('hot path / per-CPU floor (worst packet kind)', worst((k) => k.hotVsPercpu), 1.25));
+    targets.push(atMost('hot path / peer (worst kind, scaled by the empty program)', worst((k) => scale(k.hotVsEmpty, ISSUE_EMPTY_NS / PEER_NS)), 0.5));
+    targets.push(atMost('insert path / per-CPU floor insert (worst kind)', worst((k) => k.insertVsPercpu), 2));
   }
 
   if (r.drain) {
@@ -52,8 +55,8 @@ export function report(r: Results): { text: string; targets: Target[] } {
         fmtSpread(d.vsFloor), round(d.nativeDrain.median, 3), round(d.fold.median, 3)]),
     ]));
     const big = r.drain[r.drain.length - 1]!;
-    targets.push(atLeast(`drain end to end at ${big.flows} flows, flows/s`, big.flowsPerSecond, 1_000_000, 'flows/s'));
-    targets.push(atMost(`drain end to end / C floor at ${big.flows} flows`, big.vsFloor.median, 3));
+    targets.push(atLeast(`drain end to end at ${big.flows} flows, flows/s`, mapSpreadDecreasing(big.endToEnd, (s) => big.flows / s), 1_000_000, 'flows/s'));
+    targets.push(atMost(`drain end to end / C floor at ${big.flows} flows`, big.vsFloor, 3));
   }
 
   if (r.exposition) {
@@ -63,7 +66,7 @@ export function report(r: Results): { text: string; targets: Target[] } {
       ...r.exposition.map((e) => [e.pairs, e.lines, round(e.bytes / MIB, 1), fmtSpread(e.promClient, 3), fmtSpread(e.renderMetrics, 3), fmtSpread(e.speedup, 1)]),
     ]));
     const big = r.exposition[r.exposition.length - 1]!;
-    targets.push(atMost(`/metrics render at ${big.pairs} pairs (${big.lines} series), s`, big.renderMetrics.median, 0.25, 's'));
+    targets.push(atMost(`/metrics render at ${big.pairs} pairs (${big.lines} series), s`, big.renderMetrics, 0.25, 's'));
   }
 
   if (r.footprint) {
@@ -95,8 +98,8 @@ export function report(r: Results): { text: string; targets: Target[] } {
     parts.push('* TCP: skbs per second at the pod veth (GSO super-packets); UDP: datagrams delivered per second. counted/sent: the agent\'s UDP packets for the pair / the veth\'s packets');
     const tcp = r.throughput.find((c) => c.name.startsWith('tcp'));
     const udp = r.throughput.find((c) => c.name.startsWith('udp'));
-    if (tcp) targets.push(atMost('TCP throughput loss (1 - with/without bits)', 1 - tcp.bitsRatio.median, 0.02, 'fraction'));
-    if (udp) targets.push(atMost('64-byte UDP loss (1 - with/without pps)', 1 - udp.packetsRatio.median, 0.05, 'fraction'));
+    if (tcp) targets.push(atMost('TCP throughput loss (1 - with/without bits)', mapSpreadDecreasing(tcp.bitsRatio, (v) => 1 - v), 0.02, 'fraction'));
+    if (udp) targets.push(atMost('64-byte UDP loss (1 - with/without pps)', mapSpreadDecreasing(udp.packetsRatio, (v) => 1 - v), 0.05, 'fraction'));
   }
 
   if (r.service) {
@@ -115,7 +118,7 @@ export function report(r: Results): { text: string; targets: Target[] } {
       [`  with bpf_skb_ct_lookup, entry found (${s.kfunc.hits} found)`, round(s.kfunc.hit.median, 1), round(s.kfunc.hit.median / s.kfunc.none.median, 2)],
       [`  with bpf_skb_ct_lookup, no entry (${s.kfunc.misses} not found)`, round(s.kfunc.miss.median, 1), round(s.kfunc.miss.median / s.kfunc.none.median, 2)],
     ]));
-    targets.push(atMost('drain with 100% translated flows / resolution off', s.translatedRatio.median, 1.5));
+    targets.push(atMost('drain with 100% translated flows / resolution off', s.translatedRatio, 1.5));
   }
 
   if (r.cost) {
@@ -132,10 +135,12 @@ export function report(r: Results): { text: string; targets: Target[] } {
       [e.pairs, e.pairSeries, e.workloadRows, e.workloadSeries, round(e.bytes / MIB, 1), round(e.attributeSeconds, 3), fmtSpread(e.render, 3), fmtSpread(e.pairsOnly, 3)],
     ]));
     targets.push(atMost(`informers at ${i.counts.pods} pods, ${i.counts.nodes} nodes: RSS on top of the agent's, MiB`, i.rssDeltaMiB, 40, 'MiB'));
-    targets.push(atMost(`/metrics both families at ${e.pairs} pairs, s`, e.render.median, 0.25, 's'));
+    targets.push(atMost(`/metrics both families at ${e.pairs} pairs, s`, e.render, 0.25, 's'));
   }
 
   parts.push('\nTargets');
-  parts.push(table([['target', 'measured', 'limit', 'verdict'], ...targets.map((t) => [t.name, `${t.value} ${t.unit}`, `${t.limit} ${t.unit}`, t.met ? 'met' : 'MISSED'])]));
+  parts.push(table([['target', 'measured', 'middle half of rounds', 'limit', 'verdict'],
+    ...targets.map((t) => [t.name, `${t.value} ${t.unit}`, t.range ? `${t.range[0]}-${t.range[1]}` : '(one value)', `${t.limit} ${t.unit}`, t.verdict])]));
+  parts.push(`Verdicts: met when the middle half of the rounds is within the limit, MISSED when it is all past it, within noise when it straddles it; a single value within ${SINGLE_VALUE_NOISE * 100} % of its limit is within noise.`);
   return { text: parts.join('\n'), targets };
 }

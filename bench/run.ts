@@ -36,11 +36,11 @@ function parseArgs(argv: string[]) {
 }
 
 const FULL = {
-  perpacket: { rounds: 9, repeat: 1_000_000, inserts: 3000 },
-  drain: { sizes: [10_000, 100_000, 1_000_000], rounds: 3, connectionsPerPair: 10 },
+  perpacket: { rounds: 11, repeat: 1_000_000, inserts: 3000 },
+  drain: { sizes: [10_000, 100_000, 1_000_000], rounds: 5, connectionsPerPair: 10 },
   exposition: { pairs: [10_000, 100_000], rounds: 5 },
   footprint: { pairs: [10_000, 100_000], intervalSeconds: 10, intervals: 3, tunedNodeOptions: '--max-semi-space-size=4 --max-old-space-size=256' },
-  throughput: { rounds: 5, seconds: 5, intervalSeconds: 5 },
+  throughput: { rounds: 7, seconds: 4, intervalSeconds: 5 },
   service: { flows: 100_000, connectionsPerPair: 10, rounds: 5, repeat: 1_000_000 },
   cost: { pods: 10_000, nodes: 1_000, services: 1_000, pairs: 100_000, rounds: 5 },
 };
