@@ -3,6 +3,7 @@ import type { DrainResult } from './drain.js';
 import type { ExpositionResult } from './exposition.js';
 import type { FootprintResult } from './footprint.js';
 import type { KindResult } from './perpacket.js';
+import type { ContentionResult } from './contention.js';
 import type { ThroughputCase } from './throughput.js';
 import type { ServiceResult } from './service.js';
 import type { CostResult } from './cost.js';
@@ -17,6 +18,7 @@ const MIB = 2 ** 20;
 
 interface Results {
   perpacket?: KindResult[];
+  contention?: ContentionResult;
   drain?: DrainResult[];
   exposition?: ExpositionResult[];
   footprint?: FootprintResult;
@@ -45,6 +47,16 @@ export function report(r: Results): { text: string; targets: Target[] } {
     targets.push(atMost('hot path / per-CPU floor (worst packet kind)', worst((k) => k.hotVsPercpu), 1.25));
     targets.push(atMost('hot path / peer (worst kind, scaled by the empty program)', worst((k) => scale(k.hotVsEmpty, ISSUE_EMPTY_NS / PEER_NS)), 0.5));
     targets.push(atMost('insert path / per-CPU floor insert (worst kind)', worst((k) => k.insertVsPercpu), 2));
+  }
+
+  if (r.contention) {
+    const c = r.contention;
+    parts.push(`\nOne flow from two CPUs at once (${c.packet}, CPUs ${c.cpus.join(' and ')}): ns per packet, median [min-max] over rounds`);
+    parts.push(table([
+      ['program', 'one CPU', 'two CPUs at once', 'slowdown'],
+      ...(['floor_percpu', 'floor_shared', 'ours'] as const).map((p) => [p, fmtSpread(c.single[p], 1), fmtSpread(c.parallel[p], 1), fmtSpread(c.slowdown[p])]),
+    ]));
+    parts.push(`ours (shared entry, atomic adds) / per-CPU floor, both on two CPUs: ${fmtSpread(c.oursVsPercpuParallel)}`);
   }
 
   if (r.drain) {

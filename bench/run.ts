@@ -1,6 +1,6 @@
 // `npm run bench`: every section, a table on stdout, bench/results.json.
 //   --quick            tiny sizes (seconds; the smoke test runs this)
-//   --only=a,b         sections: perpacket, drain, exposition, footprint, throughput, service, cost
+//   --only=a,b         sections: perpacket, contention, drain, exposition, footprint, throughput, service, cost
 //   --out=path         where to write the JSON (default bench/results.json)
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -10,12 +10,13 @@ import { runDrain } from './drain.js';
 import { runExposition } from './exposition.js';
 import { runFootprint } from './footprint.js';
 import { FLOOR_OBJECT, runPerPacket } from './perpacket.js';
+import { runContention } from './contention.js';
 import { runThroughput } from './throughput.js';
 import { runService } from './service.js';
 import { runCost } from './cost.js';
 import { report } from './report.js';
 
-const SECTIONS = ['perpacket', 'drain', 'exposition', 'footprint', 'throughput', 'service', 'cost'] as const;
+const SECTIONS = ['perpacket', 'contention', 'drain', 'exposition', 'footprint', 'throughput', 'service', 'cost'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function parseArgs(argv: string[]) {
@@ -37,6 +38,7 @@ function parseArgs(argv: string[]) {
 
 const FULL = {
   perpacket: { rounds: 11, repeat: 1_000_000, inserts: 3000 },
+  contention: { rounds: 7, repeat: 2_000_000 },
   drain: { sizes: [10_000, 100_000, 1_000_000], rounds: 5, connectionsPerPair: 10 },
   exposition: { pairs: [10_000, 100_000], rounds: 5 },
   footprint: { pairs: [10_000, 100_000], intervalSeconds: 10, intervals: 3, tunedNodeOptions: '--max-semi-space-size=4 --max-old-space-size=256' },
@@ -46,6 +48,7 @@ const FULL = {
 };
 const QUICK = {
   perpacket: { rounds: 1, repeat: 1000, inserts: 20 },
+  contention: { rounds: 1, repeat: 1000 },
   drain: { sizes: [1000], rounds: 1, connectionsPerPair: 10 },
   exposition: { pairs: [100], rounds: 1 },
   footprint: { pairs: [100], intervalSeconds: 1, intervals: 1 },
@@ -85,6 +88,7 @@ async function main() {
     timings[name] = (Date.now() - t) / 1000;
   };
   await step('perpacket', () => runPerPacket(p.perpacket));
+  await step('contention', () => runContention(p.contention));
   await step('drain', () => runDrain(p.drain));
   await step('exposition', () => runExposition(p.exposition));
   await step('footprint', () => runFootprint(p.footprint));

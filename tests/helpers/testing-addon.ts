@@ -50,6 +50,8 @@ export interface BenchExports {
   benchFdById(kind: 'prog' | 'map', id: number): number;
   benchObjGet(pinnedPath: string): number;
   benchTestRun(progFd: number, packet: Buffer, repeat: number): { retval: number; durationNs: number };
+  /** The same run on one thread per CPU, started together: ns per packet on each. */
+  benchTestRunParallel(progFd: number, packet: Buffer, repeat: number, cpus: number[]): number[];
   /** Bulk-inserts `count` synthetic flow_key -> flow_stats entries. */
   benchFillFlows(mapFd: number, options: { count: number; connectionsPerPair: number; ipv6: boolean }): { flows: number; bytes: number; packets: number };
   /** Creates a DNAT'd conntrack entry (ClusterIP -> backend) for each flow benchFillFlows makes, in this netns. */

@@ -7,11 +7,15 @@
 #include <bpf/libbpf.h>
 #include <arpa/inet.h>
 #include <linux/bpf.h>
+#include <pthread.h>
+#include <sched.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "errors.h"
@@ -90,6 +94,47 @@ Napi::Value TestRun(const Napi::CallbackInfo& info) {
   Napi::Object out = Napi::Object::New(env);
   out.Set("retval", static_cast<int32_t>(run.retval));
   out.Set("durationNs", run.duration);
+  return out;
+}
+
+// benchTestRunParallel(progFd, packet, repeat, cpus) -> durationNs[]: the same
+// test run on one thread per CPU in cpus, started together, so the threads
+// hit the same flow entry at once (a pod's threads on several cores).
+Napi::Value TestRunParallel(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = FdArg(info[0]);
+  Napi::Buffer<uint8_t> packet = info[1].As<Napi::Buffer<uint8_t>>();
+  int repeat = info[2].As<Napi::Number>().Int32Value();
+  Napi::Array cpus = info[3].As<Napi::Array>();
+  const size_t n = cpus.Length();
+  std::vector<int> cpu(n);
+  for (size_t i = 0; i < n; i++) cpu[i] = cpus.Get(i).As<Napi::Number>().Int32Value();
+  std::vector<uint32_t> durations(n, 0);
+  std::vector<int> errors(n, 0);
+  std::atomic<size_t> ready{0};
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < n; i++) {
+    threads.emplace_back([&, i] {
+      cpu_set_t set;
+      CPU_ZERO(&set);
+      CPU_SET(cpu[i], &set);
+      if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set)) errors[i] = EINVAL;
+      __sk_buff ctx;
+      std::memset(&ctx, 0, sizeof(ctx));
+      LIBBPF_OPTS(bpf_test_run_opts, run, .data_in = packet.Data(), .data_size_in = static_cast<uint32_t>(packet.Length()),
+                  .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = repeat);
+      ready++;
+      while (ready.load() < n) {
+      }
+      if (!errors[i] && bpf_prog_test_run_opts(fd, &run)) errors[i] = errno;
+      durations[i] = run.duration;
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (size_t i = 0; i < n; i++)
+    if (errors[i]) throw ErrnoError(env, errors[i], "test-running prog fd " + std::to_string(fd) + " on CPU " + std::to_string(cpu[i]));
+  Napi::Array out = Napi::Array::New(env, n);
+  for (size_t i = 0; i < n; i++) out.Set(i, durations[i]);
   return out;
 }
 
@@ -222,6 +267,7 @@ void InitBench(Napi::Env env, Napi::Object exports) {
   exports.Set("benchFdById", Napi::Function::New(env, FdById));
   exports.Set("benchObjGet", Napi::Function::New(env, ObjGet));
   exports.Set("benchTestRun", Napi::Function::New(env, TestRun));
+  exports.Set("benchTestRunParallel", Napi::Function::New(env, TestRunParallel));
   exports.Set("benchFillFlows", Napi::Function::New(env, FillFlows));
   exports.Set("benchDrainFloor", Napi::Function::New(env, DrainFloor));
 }
