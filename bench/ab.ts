@@ -2,21 +2,24 @@
 // path, through BPF_PROG_TEST_RUN. Both objects are loaded in one process and
 // run alternately (A, B, B, A, ...) in every round; the ratio B/A is taken
 // within a round, so the VM's drift cancels out.
-//   bash scripts/tsx.sh bench/ab.ts A.bpf.o B.bpf.o [rounds]
+//   bash scripts/tsx.sh bench/ab.ts A.bpf.o B.bpf.o [rounds] [program[:ingressIfindex]]
+// (default tc_pod_egress; tc_host_egress:2 is a forwarded packet leaving by an uplink)
 // Build B from a changed copy of bpf/ (make -C <copy>), A from the committed one.
 import { loadTestingAddon } from '../tests/helpers/testing-addon.js';
 import { packetKinds } from './packets.js';
 import { fmtSpread, spread, table } from './stats.js';
 
-const [a, b, roundsArg] = process.argv.slice(2);
-if (!a || !b) throw new Error('usage: bench/ab.ts A.bpf.o B.bpf.o [rounds]');
+const [a, b, roundsArg, programArg] = process.argv.slice(2);
+if (!a || !b) throw new Error('usage: bench/ab.ts A.bpf.o B.bpf.o [rounds] [program[:ingressIfindex]]');
 const rounds = Number(roundsArg ?? 15);
+const [program, ingress] = (programArg ?? 'tc_pod_egress').split(':');
 const REPEAT = 1_000_000;
 const INSERTS = 2000;
 
 const addon = loadTestingAddon();
 const objects = [a, b].map((objectPath) => new addon.BpfObject({ objectPath, maxFlows: 65536, ringbufBytes: 1 << 20 }));
-const run = (i: number, packet: Buffer, repeat: number) => objects[i]!.testRun({ program: 'tc_pod_egress', packet, repeat }).durationNs;
+const run = (i: number, packet: Buffer, repeat: number) =>
+  objects[i]!.testRun({ program: program!, packet, repeat, ...(ingress ? { ingressIfindex: Number(ingress) } : {}) }).durationNs;
 const clear = async () => {
   for (const o of objects) {
     await o.drain();
@@ -59,5 +62,5 @@ try {
 } finally {
   for (const o of objects) o.close();
 }
-console.log(`A = ${a}\nB = ${b}\n${rounds} rounds; ratios B/A within a round: median [min-max]\n`);
+console.log(`A = ${a}\nB = ${b}\n${program}${ingress ? ` (ingress ifindex ${ingress})` : ''}, ${rounds} rounds; ratios B/A within a round: median [min-max]\n`);
 console.log(table(rows));

@@ -108,6 +108,18 @@ export function report(r: Results): { text: string; targets: Target[] } {
         round(c.without.packetsPerSecond.median / 1e3, 1), round(c.with.packetsPerSecond.median / 1e3, 1), fmtSpread(c.packetsRatio, 3), c.countedShare === undefined ? '' : round(c.countedShare, 4)]),
     ]));
     parts.push('* TCP: skbs per second at the pod veth (GSO super-packets); UDP: datagrams delivered per second. counted/sent: the agent\'s UDP packets for the pair / the veth\'s packets');
+    for (const c of r.throughput) {
+      const pr = c.profile;
+      if (!pr) continue;
+      parts.push(`Where a ${c.name} packet's time goes (one more run with kernel.bpf_stats_enabled, ${round(pr.packetsPerSecond / 1e3, 1)} kpps):`);
+      parts.push(table([
+        ['what', 'ns per packet', 'share of both vCPUs'],
+        ...pr.programs.map((p) => [`${p.name} (${p.runs} runs)`, round(p.nsPerRun, 1), '']),
+        ['all programs', '', `${round(pr.programsCpuShare * 100, 2)} %`],
+        ['agent process (collector, /metrics)', '', `${round(pr.agentCpuShare * 100, 2)} %`],
+        ['end to end: 1/pps with - 1/pps without (medians)', round(pr.addedNsPerPacket, 1), ''],
+      ]));
+    }
     const tcp = r.throughput.find((c) => c.name.startsWith('tcp'));
     const udp = r.throughput.find((c) => c.name.startsWith('udp'));
     if (tcp) targets.push(atMost('TCP throughput loss (1 - with/without bits)', mapSpreadDecreasing(tcp.bitsRatio, (v) => 1 - v), 0.02, 'fraction'));

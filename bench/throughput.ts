@@ -4,11 +4,14 @@
 // UDP of 64-byte IP packets with offloads off (the per-packet worst case).
 // Rounds alternate the order (without, with / with, without) so drift and
 // order effects hit both alike.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChildProcess } from 'node:child_process';
 import { AgentProcess } from '../tests/e2e/helpers/agent-process.js';
 import { inNetns, inNetnsJson, run, startProcess, stopProcess } from '../tests/e2e/helpers/exec.js';
 import { SimulatedNode, type Pod } from '../tests/e2e/helpers/topology.js';
+import { cpuSeconds } from './proc.js';
 import { spread, type Spread } from './stats.js';
 
 export interface ThroughputOptions {
@@ -32,6 +35,26 @@ export interface ThroughputCase {
   packetsRatio: Spread;
   /** UDP: packets the agent counted for the pair / packets the pod's veth carried (last round). */
   countedShare?: number;
+  /** UDP: where the time goes, from one more run with the agent after the last round. */
+  profile?: Profile;
+}
+
+/**
+ * One run with the kernel's BPF run-time statistics on (kernel.bpf_stats_enabled,
+ * which adds two clock reads a program run, so it is not one of the measured
+ * rounds): what the programs and the collector cost next to what the agent
+ * costs the traffic.
+ */
+export interface Profile {
+  packetsPerSecond: number;
+  /** Runs of each attached program during the run, and ns per run. */
+  programs: { name: string; runs: number; nsPerRun: number }[];
+  /** The programs' run time, as a share of both vCPUs over the run. */
+  programsCpuShare: number;
+  /** The agent process (collector, exposition), as a share of both vCPUs over the run. */
+  agentCpuShare: number;
+  /** 1/pps with the agent - 1/pps without (medians of the rounds), ns: what a packet costs end to end. */
+  addedNsPerPacket: number;
 }
 
 const SETTLE_MS = 1500;
@@ -62,6 +85,45 @@ async function iperf(node: SimulatedNode, client: Pod, server: Pod, udp: boolean
   return { bitsPerSecond: s.bits_per_second, packetsPerSecond: (after - before) / s.seconds };
 }
 
+type ProgStats = { id: number; name?: string; run_time_ns?: number; run_cnt?: number };
+
+async function programStats(): Promise<Map<number, ProgStats>> {
+  const { stdout } = await run('bpftool', ['-j', 'prog', 'show']);
+  return new Map((JSON.parse(stdout) as ProgStats[]).filter((p) => p.name === 'tc_pod_egress' || p.name === 'tc_host_egress').map((p) => [p.id, p]));
+}
+
+async function profileRun(node: SimulatedNode, a: Pod, b: Pod, agentPid: number, seconds: number): Promise<Omit<Profile, 'addedNsPerPacket'>> {
+  const STATS = '/proc/sys/kernel/bpf_stats_enabled';
+  const was = readFileSync(STATS, 'utf8').trim();
+  writeFileSync(STATS, '1');
+  try {
+    const before = await programStats();
+    const cpuBefore = cpuSeconds(agentPid);
+    const started = process.hrtime.bigint();
+    const rate = await iperf(node, a, b, true, seconds);
+    const wall = Number(process.hrtime.bigint() - started) / 1e9;
+    const cpu = cpuSeconds(agentPid) - cpuBefore;
+    const after = await programStats();
+    const programs: Profile['programs'] = [];
+    let runNs = 0;
+    for (const [id, p] of after) {
+      const runs = (p.run_cnt ?? 0) - (before.get(id)?.run_cnt ?? 0);
+      const ns = (p.run_time_ns ?? 0) - (before.get(id)?.run_time_ns ?? 0);
+      if (runs <= 0) continue;
+      runNs += ns;
+      const same = programs.find((x) => x.name === p.name);
+      if (same) {
+        same.nsPerRun = (same.nsPerRun * same.runs + ns) / (same.runs + runs);
+        same.runs += runs;
+      } else programs.push({ name: p.name!, runs, nsPerRun: ns / runs });
+    }
+    const vcpus = availableParallelism();
+    return { packetsPerSecond: rate.packetsPerSecond, programs, programsCpuShare: runNs / 1e9 / (wall * vcpus), agentCpuShare: cpu / (wall * vcpus) };
+  } finally {
+    writeFileSync(STATS, was);
+  }
+}
+
 export async function runThroughput(o: ThroughputOptions): Promise<ThroughputCase[]> {
   const node = await new SimulatedNode(6).create();
   let server: ChildProcess | undefined;
@@ -75,6 +137,7 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputCas
       const without: Rate[] = [];
       const withAgent: Rate[] = [];
       let countedShare: number | undefined;
+      let profile: Omit<Profile, 'addedNsPerPacket'> | undefined;
       for (let r = 0; r < o.rounds; r++) {
         // Odd rounds measure with the agent first: any order effect (warm
         // caches, a neighbour's load) then hits both sides alike.
@@ -103,6 +166,7 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputCas
             // the UDP pair is the veth's, minus the control connection and ND.
             const counted = (await agent.traffic()).get(`${a.ipv4}|${b.ipv4}|udp`)?.packets ?? 0;
             countedShare = sent ? counted / sent : undefined;
+            profile = await profileRun(node, a, b, agent.pid, o.seconds);
           }
         } finally {
           await agent.stop();
@@ -119,6 +183,7 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputCas
         bitsRatio: ratio((x) => x.bitsPerSecond),
         packetsRatio: ratio((x) => x.packetsPerSecond),
         countedShare,
+        ...(profile ? { profile: { ...profile, addedNsPerPacket: 1e9 / spread(withAgent.map((x) => x.packetsPerSecond)).median - 1e9 / spread(without.map((x) => x.packetsPerSecond)).median } } : {}),
       });
     }
     return cases;
