@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { SHIPPED_NODE_FLAGS } from './node-flags.js';
 import { createMetrics } from '../agent/src/metrics/registry.js';
 import { PairTable } from '../agent/src/collector/pair-table.js';
 import { renderMetrics } from '../agent/src/metrics/exposition.js';
@@ -28,7 +29,7 @@ export interface InformerMemory {
   counts: { pods: number; nodes: number; services: number };
   syncSeconds: number;
   baseRssMiB: number;
-  /** Loading @kubernetes/client-node. */
+  /** Loading the API client (agent/src/kubernetes/api.ts) and reading its credentials. */
   clientModuleMiB: number;
   /** The synced projections (and what listing left behind), after a GC. */
   syncedMiB: number;
@@ -36,6 +37,8 @@ export interface InformerMemory {
   rssDeltaMiB: number;
   peakRssDeltaMiB: number;
   heapDeltaMiB: number;
+  /** rssDeltaMiB over the rounds (a fresh process each): the figure above is the median round's. */
+  rssDeltaRounds: Spread;
 }
 
 export interface CostResult {
@@ -45,21 +48,29 @@ export interface CostResult {
 
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
 
-async function informerMemory(o: CostOptions): Promise<InformerMemory> {
+async function informerMemoryOnce(o: CostOptions): Promise<Omit<InformerMemory, 'rssDeltaRounds'>> {
   if (!existsSync(here('../agent/dist/kubernetes/informers.js'))) throw new Error('agent/dist/kubernetes/informers.js is missing: run npm run build first');
   const server = await startProcess(process.execPath, [here('./fake-apiserver.mjs'), String(o.pods), String(o.nodes), String(o.services)], /^ready \d+/m);
   try {
     const port = /^ready (\d+)/m.exec(server.output())![1]!;
-    const child = spawn(process.execPath, ['--expose-gc', here('./informer-memory.mjs'), port], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--expose-gc', ...SHIPPED_NODE_FLAGS, here('./informer-memory.mjs'), port], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '', err = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (err += d));
     const code = await new Promise<number | null>((r) => child.on('exit', r));
     if (code !== 0) throw new Error(`informer-memory.mjs exited ${code}: ${err}`);
-    return JSON.parse(out.trim().split('\n').pop()!) as InformerMemory;
+    return JSON.parse(out.trim().split('\n').pop()!) as Omit<InformerMemory, 'rssDeltaRounds'>;
   } finally {
     await stopProcess(server.child, 2000);
   }
+}
+
+/** A process's RSS after a sync moves by several MiB from run to run: rounds, each a new process. */
+async function informerMemory(o: CostOptions): Promise<InformerMemory> {
+  const runs = [];
+  for (let r = 0; r < o.rounds; r++) runs.push(await informerMemoryOnce(o));
+  runs.sort((a, b) => a.rssDeltaMiB - b.rssDeltaMiB);
+  return { ...runs[runs.length >> 1]!, rssDeltaRounds: spread(runs.map((x) => x.rssDeltaMiB)) };
 }
 
 /** A node's 100k pairs: 100 local pods of 40 workloads, each talking to 1000 of the cluster's pods and some external addresses. */

@@ -18,8 +18,10 @@ export interface FootprintOptions {
   intervalSeconds: number;
   /** Collection intervals measured per scenario (after one warm-up interval). */
   intervals: number;
-  /** V8 flags (NODE_OPTIONS) to measure idle and the largest load again with. */
-  tunedNodeOptions?: string;
+  /** V8 flags (NODE_OPTIONS) the agent runs with: the image's. */
+  nodeOptions: string;
+  /** Other flags to measure idle and the largest load again with ('' = Node's defaults). */
+  compareNodeOptions?: string;
 }
 
 export interface FootprintScenario {
@@ -140,16 +142,16 @@ export async function runFootprint(o: FootprintOptions): Promise<FootprintResult
   const node = await new SimulatedNode(7).create();
   try {
     const scenarios: FootprintScenario[] = [];
-    const idle = await scenario(node, 0, 65536, o, true);
+    const idle = await scenario(node, 0, 65536, o, true, o.nodeOptions);
     scenarios.push(idle.s);
     // The default map (65536 connections) would send the rest of 100k pairs
     // to the ring buffer; size it for the load as an operator would.
     const mapFor = (pairs: number) => Math.max(65536, 2 ** Math.ceil(Math.log2(pairs * 1.25)));
-    for (const pairs of o.pairs) scenarios.push((await scenario(node, pairs, mapFor(pairs), o, false)).s);
-    if (o.tunedNodeOptions) {
+    for (const pairs of o.pairs) scenarios.push((await scenario(node, pairs, mapFor(pairs), o, false, o.nodeOptions)).s);
+    if (o.compareNodeOptions !== undefined) {
       const largest = Math.max(...o.pairs);
-      scenarios.push((await scenario(node, 0, 65536, o, false, o.tunedNodeOptions)).s);
-      scenarios.push((await scenario(node, largest, mapFor(largest), o, false, o.tunedNodeOptions)).s);
+      scenarios.push((await scenario(node, 0, 65536, o, false, o.compareNodeOptions)).s);
+      scenarios.push((await scenario(node, largest, mapFor(largest), o, false, o.compareNodeOptions)).s);
     }
     return { scenarios, bpfDefault: idle.memory! };
   } finally {

@@ -7,7 +7,8 @@ import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { KubernetesEnrichment, loadKubeConfig } from '../agent/dist/kubernetes/informers.js';
+import { KubernetesEnrichment } from '../agent/dist/kubernetes/informers.js';
+import { loadApiClient } from '../agent/dist/kubernetes/api.js';
 import '../agent/dist/lifecycle.js';
 import { createLogger } from '../agent/dist/log.js';
 
@@ -30,13 +31,13 @@ const settle = async () => {
 };
 // The agent's own: its modules without the Kubernetes client (EBPF_KUBERNETES=off).
 const base = await settle();
-const found = await loadKubeConfig({ KUBECONFIG: kubeconfig });
+const found = await loadApiClient({ KUBECONFIG: kubeconfig });
 if ('reason' in found) throw new Error(found.reason);
 const before = await settle();
 let peak = before.rss;
 const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 5);
 const started = Date.now();
-const e = new KubernetesEnrichment(found.kc, createLogger('error', 'json'), { historyMs: 60_000 });
+const e = new KubernetesEnrichment(found.client, createLogger('error', 'json'), { historyMs: 60_000 });
 e.start();
 while (!e.synced) await sleep(5);
 const syncSeconds = (Date.now() - started) / 1000;

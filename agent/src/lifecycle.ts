@@ -114,14 +114,15 @@ export class Agent {
 
   /** Informers for the workload family; without API credentials it stays off and says why. */
   private async startEnrichment(): Promise<void> {
-    const { KubernetesEnrichment, loadKubeConfig } = await import('./kubernetes/informers.js');
-    const found = await loadKubeConfig(process.env);
+    const { KubernetesEnrichment } = await import('./kubernetes/informers.js');
+    const { loadApiClient } = await import('./kubernetes/api.js');
+    const found = await loadApiClient(process.env);
     if ('reason' in found) {
       this.log.warn('EBPF_KUBERNETES=on but no Kubernetes API to watch: workload attribution is off', { reason: found.reason });
       return;
     }
     let flush: NodeJS.Timeout | undefined;
-    const enrichment = new KubernetesEnrichment(found.kc, this.log, {
+    const enrichment = new KubernetesEnrichment(found.client, this.log, {
       // Former owners are kept for a few intervals: the drain that follows a release still finds them.
       historyMs: Math.max(60_000, this.config.collectionInterval * 4),
       // An address a pod gave up may go to a new pod soon: drain now (once per burst of releases).

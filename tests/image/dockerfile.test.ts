@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { validate } from 'dockerfile-utils';
 import { argsOf, readStages } from './dockerfile.js';
+import { SHIPPED_NODE_FLAGS } from '../../bench/node-flags.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DOCKERFILE = readFileSync(`${ROOT}Dockerfile`, 'utf8');
@@ -48,7 +49,7 @@ test('the runtime stage: libbpf1/libelf1/zlib only, no compilers, root user, exe
   for (const tool of ['clang', 'gcc', 'g++', 'make', 'llvm', '-dev']) t.false(runs.includes(tool), tool);
   t.deepEqual(argsOf(runtime, 'COPY'), ['--from=build /out /app']);
   t.deepEqual(argsOf(runtime, 'USER'), ['root']);
-  t.deepEqual(argsOf(runtime, 'ENTRYPOINT'), ['["node", "/app/agent/dist/main.js"]']);
+  t.deepEqual(argsOf(runtime, 'ENTRYPOINT'), [JSON.stringify(['node', ...SHIPPED_NODE_FLAGS, '/app/agent/dist/main.js']).replaceAll('","', '", "')]);
   t.deepEqual(argsOf(runtime, 'CMD'), []);
   // Nothing may be written under the image's root at run time: no VOLUME that
   // would need a writable mount, no HEALTHCHECK command (the chart probes HTTP).

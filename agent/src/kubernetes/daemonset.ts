@@ -7,7 +7,7 @@
 // go, and by the time the garbage collector stops our pod its token no longer
 // authenticates (HTTP 401; issue 17). The watch was opened while the token was
 // good, so the deletion is already known when SIGTERM arrives.
-import type { KubeConfig } from '@kubernetes/client-node';
+import { ApiError, loadApiClient, type ApiClient } from './api.js';
 import type { Logger } from '../log.js';
 
 export interface DaemonSetRef {
@@ -27,14 +27,11 @@ export type DaemonSetFate = 'unknown' | 'present' | 'deleting' | 'gone';
 interface ApiObject { metadata?: { deletionTimestamp?: unknown } }
 const RETRY_MS = [1_000, 2_000, 5_000, 10_000, 30_000];
 
-const statusOf = (err: unknown): number | undefined => {
-  const e = err as { code?: number; statusCode?: number; response?: { status?: number } };
-  return e?.code ?? e?.statusCode ?? e?.response?.status;
-};
+const statusOf = (err: unknown): number | undefined => (err instanceof ApiError ? err.statusCode : undefined);
 
 export class DaemonSetWatch {
   fate: DaemonSetFate = 'unknown';
-  private kc: KubeConfig | undefined;
+  private api: ApiClient | undefined;
   private abort: AbortController | undefined;
   private retry: NodeJS.Timeout | undefined;
   private failures = 0;
@@ -43,43 +40,46 @@ export class DaemonSetWatch {
   constructor(
     private readonly ref: DaemonSetRef,
     private readonly log: Logger,
-    /** Tests pass a KubeConfig; in a pod it comes from the ServiceAccount. */
-    private readonly kubeConfig?: KubeConfig,
-  ) {}
-
-  async start(): Promise<void> {
-    const k8s = await import('@kubernetes/client-node');
-    if (this.kubeConfig) this.kc = this.kubeConfig;
-    else {
-      this.kc = new k8s.KubeConfig();
-      this.kc.loadFromCluster();
-    }
-    await this.open(k8s.Watch);
+    /** Tests pass a client; in a pod it comes from the ServiceAccount. */
+    api?: ApiClient,
+  ) {
+    this.api = api;
   }
 
-  private async open(Watch: typeof import('@kubernetes/client-node').Watch): Promise<void> {
+  private async client(): Promise<ApiClient> {
+    if (!this.api) {
+      const found = await loadApiClient(process.env);
+      if ('reason' in found) throw new Error(found.reason);
+      this.api = found.client;
+    }
+    return this.api;
+  }
+
+  async start(): Promise<void> {
+    await this.client();
+    this.open();
+  }
+
+  private open(): void {
     if (this.stopped) return;
     const { namespace, name } = this.ref;
-    try {
-      // The Role grants get/list/watch on this one name; the field selector is what makes a list or watch of one name.
-      this.abort = await new Watch(this.kc!).watch(
-        `/apis/apps/v1/namespaces/${namespace}/daemonsets`,
-        { fieldSelector: `metadata.name=${name}` },
-        (phase, obj: ApiObject) => {
-          this.failures = 0;
-          const next: DaemonSetFate = phase === 'DELETED' ? 'gone' : obj?.metadata?.deletionTimestamp ? 'deleting' : 'present';
-          if (next !== this.fate && next !== 'present') this.log.info('our DaemonSet is going away: SIGTERM will remove programs and pinned state', { daemonSet: `${namespace}/${name}`, fate: next });
-          this.fate = next;
-        },
-        (err) => this.reopen(Watch, err),
-      );
-    } catch (err) {
-      this.reopen(Watch, err);
-    }
+    // The Role grants get/list/watch on this one name; the field selector is what makes a list or watch of one name.
+    this.abort = this.api!.watch(
+      `/apis/apps/v1/namespaces/${namespace}/daemonsets`,
+      { fieldSelector: `metadata.name=${name}` },
+      (phase, o) => {
+        const obj = o as ApiObject;
+        this.failures = 0;
+        const next: DaemonSetFate = phase === 'DELETED' ? 'gone' : obj?.metadata?.deletionTimestamp ? 'deleting' : 'present';
+        if (next !== this.fate && next !== 'present') this.log.info('our DaemonSet is going away: SIGTERM will remove programs and pinned state', { daemonSet: `${namespace}/${name}`, fate: next });
+        this.fate = next;
+      },
+      (err) => this.reopen(err),
+    );
   }
 
   /** A watch ends every few minutes (server timeout) or on an error: open it again, backing off on errors. */
-  private reopen(Watch: typeof import('@kubernetes/client-node').Watch, err: unknown): void {
+  private reopen(err: unknown): void {
     if (this.stopped) return;
     if (err && (err as Error).name !== 'AbortError') {
       this.failures += 1;
@@ -88,7 +88,7 @@ export class DaemonSetWatch {
       }
     }
     const delay = err ? RETRY_MS[Math.min(this.failures, RETRY_MS.length - 1)]! : 0;
-    this.retry = setTimeout(() => void this.open(Watch), delay);
+    this.retry = setTimeout(() => this.open(), delay);
   }
 
   stop(): void {
@@ -105,14 +105,9 @@ export class DaemonSetWatch {
    */
   async gone(): Promise<boolean> {
     if (this.fate === 'gone' || this.fate === 'deleting') return true;
-    const k8s = await import('@kubernetes/client-node');
     const { namespace, name } = this.ref;
     try {
-      if (!this.kc) {
-        this.kc = new k8s.KubeConfig();
-        this.kc.loadFromCluster();
-      }
-      const ds = await this.kc.makeApiClient(k8s.AppsV1Api).readNamespacedDaemonSet({ name, namespace });
+      const ds = (await (await this.client()).request('GET', `/apis/apps/v1/namespaces/${namespace}/daemonsets/${name}`, undefined, 5_000)) as ApiObject;
       return Boolean(ds.metadata?.deletionTimestamp);
     } catch (err) {
       const status = statusOf(err);

@@ -1,54 +1,23 @@
-// List-then-watch of Pods, Nodes and Services through @kubernetes/client-node
-// (KubeConfig for in-cluster or kubeconfig credentials, Watch for the event
-// stream), keeping only the projections cluster.ts needs. client-node's own
-// informer caches whole objects (a pod is 4-8 KiB of JSON objects: tens of
-// MiB at 10k pods) and lists in one response; this lists in pages of 200 and
-// keeps a few hundred bytes per pod (bench/ cost).
-import { request } from 'node:https';
-import { request as httpRequest } from 'node:http';
-import type { KubeConfig } from '@kubernetes/client-node';
+// List-then-watch of Pods, Nodes and Services through the agent's small API
+// client (api.ts), keeping only the projections cluster.ts needs. An
+// informer that caches whole objects holds 4-8 KiB of JSON objects per pod
+// (tens of MiB at 10k pods) and lists in one response; this lists in pages of
+// 200 and keeps a few hundred bytes per pod (bench/ cost).
 import type { Logger } from '../log.js';
+import type { ApiClient } from './api.js';
 import { ClusterIndex, projectNode, projectPod, projectService } from './cluster.js';
 
-/** Small pages: a page of pods parsed is ~5 KiB of objects each, all garbage a moment later (bench/ cost: peak RSS). */
-const PAGE = 200;
+/**
+ * Small pages: a page of pods parsed is ~5 KiB of objects each, all garbage a
+ * moment later, and the heap V8 grows for it stays resident. RSS on top of the
+ * agent after syncing 10k pods (with the image's V8 flags): pages of 500
+ * +31-62 MiB, 200 +34-39, 100 +24-28, 50 +25-27; 100 asks the API half as
+ * often as 50 for the same.
+ */
+const PAGE = 100;
 const RETRY_MS = [1_000, 2_000, 5_000, 10_000, 30_000];
 /** The API server ends a watch after this; a silent one is given up a little later. */
 const WATCH_SECONDS = 300;
-
-export class ApiError extends Error {
-  constructor(message: string, readonly statusCode: number) {
-    super(message);
-  }
-}
-
-/** GET path as JSON with the kubeconfig's credentials; fails with the status and what ran. */
-export async function getJson(kc: KubeConfig, path: string, timeoutMs = 30_000): Promise<unknown> {
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new Error('kubeconfig has no current cluster');
-  const url = new URL(cluster.server + path);
-  const opts: import('node:https').RequestOptions = { method: 'GET', headers: { Accept: 'application/json' } };
-  await kc.applyToHTTPSOptions(opts);
-  return new Promise((resolve, reject) => {
-    const req = (url.protocol === 'http:' ? httpRequest : request)(url, { ...opts, timeout: timeoutMs }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('error', reject);
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        if (res.statusCode !== 200) return reject(new ApiError(`GET ${url.pathname}${url.search}: ${res.statusCode} ${text.slice(0, 300)}`, res.statusCode ?? 0));
-        try {
-          resolve(JSON.parse(text));
-        } catch (err) {
-          reject(new Error(`GET ${url.pathname}: not JSON: ${(err as Error).message}`));
-        }
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${url.pathname}: no answer in ${timeoutMs} ms`)));
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 export interface WatchHandlers {
   upsert(key: string, obj: unknown): void;
@@ -70,7 +39,7 @@ export class ResourceWatch {
   lists = 0;
 
   constructor(
-    private readonly kc: KubeConfig,
+    private readonly api: ApiClient,
     readonly resource: string,
     private readonly path: string,
     private readonly handlers: WatchHandlers,
@@ -110,7 +79,7 @@ export class ResourceWatch {
     try {
       do {
         const q = `?limit=${PAGE}${next ? `&continue=${encodeURIComponent(next)}` : ''}`;
-        const page = (await getJson(this.kc, this.path + q)) as { metadata?: { resourceVersion?: string; continue?: string }; items?: unknown[] };
+        const page = (await this.api.request('GET', this.path + q)) as { metadata?: { resourceVersion?: string; continue?: string }; items?: unknown[] };
         for (const item of page.items ?? []) {
           const key = keyOf(item as never);
           seen.add(key);
@@ -133,12 +102,11 @@ export class ResourceWatch {
       this.synced = true;
       this.onSynced();
     }
-    await this.watch();
+    this.watch();
   }
 
-  private async watch(): Promise<void> {
+  private watch(): void {
     if (this.stopped) return;
-    const { Watch } = await import('@kubernetes/client-node');
     let expired = false;
     let watchdog: NodeJS.Timeout | undefined;
     const pet = () => {
@@ -150,39 +118,36 @@ export class ResourceWatch {
       if (this.stopped) return;
       if (expired) return void this.list();
       // A watch the server ended normally resumes at once; a failed one backs off.
-      if (!err) return void this.watch();
-      this.retry(err, () => this.watch());
+      if (!err) return this.watch();
+      this.retry(err, async () => this.watch());
     };
     pet();
-    try {
-      this.abort = await new Watch(this.kc).watch(
-        this.path,
-        { resourceVersion: this.resourceVersion, allowWatchBookmarks: true, timeoutSeconds: WATCH_SECONDS },
-        (type: string, obj: { metadata?: { resourceVersion?: string }; code?: number }) => {
-          pet();
-          this.recovered();
-          if (type === 'ERROR') {
-            // 410 Gone: our resourceVersion is older than etcd's history; relist.
-            if (obj?.code === 410) expired = true;
-            this.abort?.abort();
-            return;
-          }
-          if (obj?.metadata?.resourceVersion) this.resourceVersion = obj.metadata.resourceVersion;
-          if (type === 'BOOKMARK') return;
-          const key = keyOf(obj as never);
-          if (type === 'DELETED') {
-            this.known.delete(key);
-            this.handlers.remove(key);
-          } else {
-            this.known.add(key);
-            this.handlers.upsert(key, obj);
-          }
-        },
-        done,
-      );
-    } catch (err) {
-      done(err);
-    }
+    this.abort = this.api.watch(
+      this.path,
+      { resourceVersion: this.resourceVersion, allowWatchBookmarks: true, timeoutSeconds: WATCH_SECONDS },
+      (type, o) => {
+        const obj = o as { metadata?: { resourceVersion?: string }; code?: number };
+        pet();
+        this.recovered();
+        if (type === 'ERROR') {
+          // 410 Gone: our resourceVersion is older than etcd's history; relist.
+          if (obj?.code === 410) expired = true;
+          this.abort?.abort();
+          return;
+        }
+        if (obj?.metadata?.resourceVersion) this.resourceVersion = obj.metadata.resourceVersion;
+        if (type === 'BOOKMARK') return;
+        const key = keyOf(obj as never);
+        if (type === 'DELETED') {
+          this.known.delete(key);
+          this.handlers.remove(key);
+        } else {
+          this.known.add(key);
+          this.handlers.upsert(key, obj);
+        }
+      },
+      done,
+    );
   }
 }
 
@@ -202,7 +167,7 @@ export class KubernetesEnrichment {
   readonly watches: ResourceWatch[];
   private pruneTimer: NodeJS.Timeout | undefined;
 
-  constructor(kc: KubeConfig, private readonly log: Logger, opts: EnrichmentOptions, now: () => number = Date.now) {
+  constructor(api: ApiClient, private readonly log: Logger, opts: EnrichmentOptions, now: () => number = Date.now) {
     const c = (this.cluster = new ClusterIndex(opts.historyMs, now, opts.onRelease));
     const synced = () => {
       if (this.watches.every((w) => w.synced)) this.log.info('Kubernetes enrichment synced', c.counts);
@@ -213,21 +178,21 @@ export class KubernetesEnrichment {
     };
     const failed = (resource: string) => () => opts.onWatchError?.(resource);
     this.watches = [
-      new ResourceWatch(kc, 'nodes', '/api/v1/nodes', {
+      new ResourceWatch(api, 'nodes', '/api/v1/nodes', {
         upsert: counted((_k: string, o: unknown) => {
           const n = projectNode(o);
           if (n) c.upsertNode(n);
         }),
         remove: counted((k: string) => c.removeNode(k.slice(1))),
       }, log, synced, failed('nodes')),
-      new ResourceWatch(kc, 'pods', '/api/v1/pods', {
+      new ResourceWatch(api, 'pods', '/api/v1/pods', {
         upsert: counted((k: string, o: unknown) => {
           const p = projectPod(o);
           if (p) c.upsertPod(k, p);
         }),
         remove: counted((k: string) => c.removePod(k)),
       }, log, synced, failed('pods')),
-      new ResourceWatch(kc, 'services', '/api/v1/services', {
+      new ResourceWatch(api, 'services', '/api/v1/services', {
         upsert: counted((k: string, o: unknown) => {
           const s = projectService(o);
           if (s) c.upsertService(k, s);
@@ -251,25 +216,4 @@ export class KubernetesEnrichment {
     if (this.pruneTimer) clearInterval(this.pruneTimer);
     for (const w of this.watches) w.stop();
   }
-}
-
-/**
- * The API's credentials: KUBECONFIG when set (tests, running outside a pod),
- * else the pod's service account; undefined when neither is there (the
- * enrichment is then off, and the start-up log says why).
- */
-export async function loadKubeConfig(env: NodeJS.ProcessEnv): Promise<{ kc: KubeConfig; source: string } | { reason: string }> {
-  const { KubeConfig } = await import('@kubernetes/client-node');
-  const kc = new KubeConfig();
-  if (env.KUBECONFIG) {
-    try {
-      kc.loadFromFile(env.KUBECONFIG);
-    } catch (err) {
-      return { reason: `KUBECONFIG=${env.KUBECONFIG}: ${(err as Error).message}` };
-    }
-    return { kc, source: `KUBECONFIG=${env.KUBECONFIG}` };
-  }
-  if (!env.KUBERNETES_SERVICE_HOST) return { reason: 'neither KUBECONFIG nor KUBERNETES_SERVICE_HOST is set: not in a pod' };
-  kc.loadFromCluster();
-  return { kc, source: 'in-cluster service account' };
 }

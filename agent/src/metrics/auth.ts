@@ -94,26 +94,25 @@ export class KubernetesAuthorizer {
   }
 }
 
-/** The two reviews through @kubernetes/client-node: KUBECONFIG when set (tests, outside a cluster), else the pod's ServiceAccount. */
+/** The two reviews through the agent's API client: KUBECONFIG when set (tests, outside a cluster), else the pod's ServiceAccount. */
 export async function kubernetesReviewApi(): Promise<ReviewApi> {
-  const k8s = await import('@kubernetes/client-node');
-  const kc = new k8s.KubeConfig();
-  if (process.env.KUBECONFIG) kc.loadFromFile(process.env.KUBECONFIG);
-  else kc.loadFromCluster();
-  const authn = kc.makeApiClient(k8s.AuthenticationV1Api);
-  const authz = kc.makeApiClient(k8s.AuthorizationV1Api);
+  const { loadApiClient } = await import('../kubernetes/api.js');
+  const found = await loadApiClient(process.env);
+  if ('reason' in found) throw new Error(`EBPF_METRICS_AUTH=kubernetes needs the Kubernetes API: ${found.reason}`);
+  const api = found.client;
+  type Status<T> = { status?: T };
   return {
     async tokenReview(token) {
-      const r = await authn.createTokenReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } } });
+      const r = (await api.request('POST', '/apis/authentication.k8s.io/v1/tokenreviews', {
+        apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token },
+      })) as Status<{ authenticated?: boolean; user?: { username?: string; uid?: string; groups?: string[]; extra?: Record<string, string[]> }; error?: string }>;
       return { authenticated: r.status?.authenticated === true, user: r.status?.user, error: r.status?.error };
     },
     async subjectAccessReview(user, path, verb) {
-      const r = await authz.createSubjectAccessReview({
-        body: {
-          apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview',
-          spec: { user: user.username, uid: user.uid, groups: user.groups, extra: user.extra, nonResourceAttributes: { path, verb } },
-        },
-      });
+      const r = (await api.request('POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', {
+        apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview',
+        spec: { user: user.username, uid: user.uid, groups: user.groups, extra: user.extra, nonResourceAttributes: { path, verb } },
+      })) as Status<{ allowed?: boolean; reason?: string }>;
       return { allowed: r.status?.allowed === true, reason: r.status?.reason };
     },
   };
