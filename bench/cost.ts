@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { SHIPPED_NODE_FLAGS } from './node-flags.js';
 import { createMetrics } from '../agent/src/metrics/registry.js';
 import { PairTable } from '../agent/src/collector/pair-table.js';
-import { renderMetrics } from '../agent/src/metrics/exposition.js';
+import { renderMetrics, streamMetrics } from '../agent/src/metrics/exposition.js';
+import { TextWriter } from '../agent/src/metrics/text-writer.js';
 import { ClusterIndex, projectNode, projectPod } from '../agent/src/kubernetes/cluster.js';
 import { Attribution } from '../agent/src/cost/attribution.js';
 import { Destinations } from '../agent/src/cost/destinations.js';
@@ -43,7 +44,11 @@ export interface InformerMemory {
 
 export interface CostResult {
   informers: InformerMemory;
-  exposition: { pairs: number; pairSeries: number; workloadRows: number; workloadSeries: number; bytes: number; attributeSeconds: number; render: Spread; pairsOnly: Spread };
+  exposition: {
+    pairs: number; pairSeries: number; workloadRows: number; workloadSeries: number; bytes: number; attributeSeconds: number; render: Spread; pairsOnly: Spread;
+    /** Both families as the server sends them: 1 MiB chunks through one reused writer (renderMetrics' whole body also pays for touching a fresh ~60 MiB buffer). */
+    streamed: Spread;
+  };
 }
 
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
@@ -127,7 +132,17 @@ async function exposition(o: CostOptions): Promise<CostResult['exposition']> {
   const both = await time(m);
   // The same table without the workload family, for comparison.
   const alone = await time({ registry: m.registry, pairFamilies: m.pairFamilies.filter((f) => !f.name.startsWith('kubeadapt_workload_')) });
-  return { pairs: m.pairs.size, pairSeries: m.pairs.size * 3, workloadRows: m.workloads.size, workloadSeries: m.workloads.size * 2, bytes: both.bytes, attributeSeconds, render: both.times, pairsOnly: alone.times };
+  const chunk = 1024 * 1024;
+  const w = new TextWriter(chunk + 64 * 1024);
+  const streamed: number[] = [];
+  for (let r = 0; r <= o.rounds; r++) {
+    let bytes = 0;
+    t = process.hrtime.bigint();
+    await streamMetrics(m, w, (c) => void (bytes += c.length), chunk);
+    if (r > 0) streamed.push(Number(process.hrtime.bigint() - t) / 1e9);
+    if (bytes !== both.bytes) throw new Error(`streamed ${bytes} bytes, rendered whole ${both.bytes}`);
+  }
+  return { pairs: m.pairs.size, pairSeries: m.pairs.size * 3, workloadRows: m.workloads.size, workloadSeries: m.workloads.size * 2, bytes: both.bytes, attributeSeconds, render: both.times, pairsOnly: alone.times, streamed: spread(streamed) };
 }
 
 export async function runCost(o: CostOptions): Promise<CostResult> {

@@ -24,3 +24,14 @@ test('the buffer grows and keeps what was written', (t) => {
   }
   t.is(w.result().toString(), want);
 });
+
+test('latin1 writes ASCII text whole after what was there', (t) => {
+  const w = new TextWriter(8);
+  const label = '{src_ip="fd00:10:244::1",dst_ip="10.96.0.10",protocol="tcp"}';
+  w.reserve(1 + label.length * 2);
+  w.byte(10);
+  w.latin1(label);
+  w.latin1(label);
+  t.is(w.length, 1 + label.length * 2);
+  t.is(w.result().toString(), `\n${label}${label}`);
+});

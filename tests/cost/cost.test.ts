@@ -11,7 +11,7 @@ import { workloadOf } from '../../agent/src/kubernetes/owners.js';
 import { IpHistory } from '../../agent/src/kubernetes/ip-history.js';
 import { ClusterIndex, projectNode, projectPod, projectService } from '../../agent/src/kubernetes/cluster.js';
 import { Attribution } from '../../agent/src/cost/attribution.js';
-import { WorkloadTable } from '../../agent/src/cost/workload-table.js';
+import { sideLabelText, WorkloadTable, workloadLabelText } from '../../agent/src/cost/workload-table.js';
 import { encodePairKey, PAIR_RECORD_SIZE, RECORD_BYTES, RECORD_PACKETS } from '../../agent/src/collector/ledger.js';
 import { createMetrics } from '../../agent/src/metrics/registry.js';
 import { PairTable } from '../../agent/src/collector/pair-table.js';
@@ -262,4 +262,17 @@ test('EBPF_PAIR_DESTINATION_GROUPS: destinations in a named group collapse to it
   // kubeadapt_active_connections stays per address (EBPF_CONNECTION_TRACKING=false removes it).
   t.true(text.includes('kubeadapt_active_connections{src_ip="10.0.0.1",dst_ip="52.216.1.1",protocol="tcp"} 0\n'));
   t.is(m.groupedPairs.size, 2);
+});
+
+test('workload label text: each side escaped once, in the definition\'s label order, read back as written', (t) => {
+  const odd = { namespace: 'ns', workload: 'a"b\\c\nd', kind: 'CIDRGroup' };
+  const pod = { namespace: 'shop', workload: 'web', kind: 'Deployment' };
+  const text = workloadLabelText(sideLabelText('src', pod), sideLabelText('dst', odd), 'internet');
+  t.is(text, '{src_namespace="shop",src_workload="web",src_kind="Deployment",dst_namespace="ns",dst_workload="a\\"b\\\\c\\nd",dst_kind="CIDRGroup",cost_class="internet"}');
+  const table = new WorkloadTable();
+  table.add(pod, odd, 'internet', 5, 1, 0);
+  table.addText(text, 7, 2, 0);
+  t.is(table.size, 1, 'add() and addText() of the same series meet in one row');
+  t.deepEqual(table.labelsOf(0), { src_namespace: 'shop', src_workload: 'web', src_kind: 'Deployment', dst_namespace: 'ns', dst_workload: 'a"b\\c\nd', dst_kind: 'CIDRGroup', cost_class: 'internet' });
+  t.deepEqual([table.bytes[0], table.packets[0]], [12, 3]);
 });

@@ -19,10 +19,14 @@ function escape(v: string): string {
   return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 }
 
-/** `{src_namespace="…",…,cost_class="…"}` in the definition's label order. */
-export function workloadLabelText(src: Side, dst: Side, cls: CostClass): string {
-  return `{src_namespace="${escape(src.namespace)}",src_workload="${escape(src.workload)}",src_kind="${escape(src.kind)}",` +
-    `dst_namespace="${escape(dst.namespace)}",dst_workload="${escape(dst.workload)}",dst_kind="${escape(dst.kind)}",cost_class="${cls}"}`;
+/** One side's three labels, `src_namespace="…",src_workload="…",src_kind="…"` (or dst_), escaped. */
+export function sideLabelText(role: 'src' | 'dst', side: Side): string {
+  return `${role}_namespace="${escape(side.namespace)}",${role}_workload="${escape(side.workload)}",${role}_kind="${escape(side.kind)}"`;
+}
+
+/** `{src_namespace="…",…,cost_class="…"}` in the definition's label order, from each side's sideLabelText(). */
+export function workloadLabelText(src: string, dst: string, cls: CostClass): string {
+  return `{${src},${dst},cost_class="${cls}"}`;
 }
 
 export class WorkloadTable {
@@ -51,7 +55,7 @@ export class WorkloadTable {
   }
 
   add(src: Side, dst: Side, cls: CostClass, bytes: number, packets: number, nowMs: number): void {
-    this.addText(workloadLabelText(src, dst, cls), bytes, packets, nowMs);
+    this.addText(workloadLabelText(sideLabelText('src', src), sideLabelText('dst', dst), cls), bytes, packets, nowMs);
   }
 
   /** Adds to the row of a label text (`{a="x",…}`, escaped, in the metric's label order). */

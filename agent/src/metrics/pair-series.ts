@@ -20,6 +20,8 @@ export class PairSeries implements PairFamily {
   readonly name: string;
   readonly help: string;
   readonly type: 'counter' | 'gauge';
+  /** `\n<name>`, copied whole into each line. */
+  private readonly lineStart: Buffer;
 
   constructor(
     def: MetricDefinition,
@@ -30,6 +32,7 @@ export class PairSeries implements PairFamily {
     this.name = def.name;
     this.help = def.help;
     this.type = def.type;
+    this.lineStart = Buffer.from(`\n${def.name}`, 'latin1');
   }
 
   private shown(): boolean {
@@ -80,9 +83,8 @@ export class PairSeries implements PairFamily {
       const l = labels[row];
       if (l === undefined) continue;
       w.reserve(line);
-      w.byte(10);
-      w.ascii(this.name);
-      w.ascii(l);
+      w.bytes(this.lineStart);
+      w.latin1(l);
       w.byte(32);
       w.number(col[row]!);
     }

@@ -11,6 +11,8 @@ export class WorkloadSeries implements PairFamily {
   readonly name: string;
   readonly help: string;
   readonly type: 'counter';
+  /** `\n<name>`, copied whole into each line. */
+  private readonly lineStart: Buffer;
 
   constructor(
     def: MetricDefinition,
@@ -21,6 +23,7 @@ export class WorkloadSeries implements PairFamily {
     this.name = def.name;
     this.help = def.help;
     this.type = def.type;
+    this.lineStart = Buffer.from(`\n${def.name}`, 'latin1');
   }
 
   /** The live rows as {value, labels}, for tests and tools (the exposition does not use it). */
@@ -54,8 +57,7 @@ export class WorkloadSeries implements PairFamily {
       const l = t.labelBytes[row];
       if (l === undefined) continue;
       w.reserve(this.name.length + l.length + 26);
-      w.byte(10);
-      w.ascii(this.name);
+      w.bytes(this.lineStart);
       w.bytes(l);
       w.byte(32);
       w.number(col[row]!);
