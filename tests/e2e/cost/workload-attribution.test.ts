@@ -38,21 +38,24 @@ const WORLD = {
   metrics: { ip: '10.250.2.10', who: { ns: 'ops', wl: 'metrics', kind: 'Deployment' }, cls: 'cross_zone' },
   warehouse: { ip: '10.250.3.10', who: { ns: 'bi', wl: 'warehouse', kind: 'StatefulSet' }, cls: 'cross_region' },
   nodeB: { ip: '172.30.0.2', who: { ns: '', wl: 'node-b', kind: 'Node' }, cls: 'same_zone' },
-  inZone: { ip: '198.51.100.10', who: EXTERNAL, cls: 'same_zone' },
-  inRegion: { ip: '198.51.100.70', who: EXTERNAL, cls: 'cross_zone' },
-  crossRegion: { ip: '198.51.100.140', who: EXTERNAL, cls: 'cross_region' },
-  internet: { ip: '203.0.113.10', who: EXTERNAL, cls: 'internet' },
-  objstore: { ip: '203.0.113.200', who: { ns: '', wl: 'objstore', kind: 'CIDRGroup' }, cls: 'cross_zone' },
-  privateUnlisted: { ip: '10.99.0.5', who: UNKNOWN, cls: 'unknown' },
+  inZone: { ip: '198.51.100.10', ip6: '2001:db8:10::10', who: EXTERNAL, cls: 'same_zone' },
+  inRegion: { ip: '198.51.100.70', ip6: '2001:db8:20::10', who: EXTERNAL, cls: 'cross_zone' },
+  crossRegion: { ip: '198.51.100.140', ip6: '2001:db8:30::10', who: EXTERNAL, cls: 'cross_region' },
+  internet: { ip: '203.0.113.10', ip6: '2001:db8:ff00::10', who: EXTERNAL, cls: 'internet' },
+  objstore: { ip: '203.0.113.200', ip6: '2001:db8:40::10', who: { ns: '', wl: 'objstore', kind: 'CIDRGroup' }, cls: 'cross_zone' },
+  privateUnlisted: { ip: '10.99.0.5', ip6: 'fd00:99::5', who: UNKNOWN, cls: 'unknown' },
 } as const;
+
+/** The IPv6 address of a WORLD entry: its own for the external ones, an unused one for the rest. */
+const ip6Of = (w: (typeof WORLD)[keyof typeof WORLD], i: number): string => ('ip6' in w ? w.ip6 : `2001:db8:ff::${i + 1}`);
 
 const DESTINATIONS = {
   destinations: {
-    'in-zone': ['198.51.100.0/26'],
-    'in-region': ['198.51.100.64/26'],
-    'cross-region': ['198.51.100.128/26'],
+    'in-zone': ['198.51.100.0/26', '2001:db8:10::/64'],
+    'in-region': ['198.51.100.64/26', '2001:db8:20::/64'],
+    'cross-region': ['198.51.100.128/26', '2001:db8:30::/64'],
     internet: [],
-    groups: [{ name: 'objstore', class: 'in-region', cidrs: ['203.0.113.192/26'] }],
+    groups: [{ name: 'objstore', class: 'in-region', cidrs: ['203.0.113.192/26', '2001:db8:40::/64'] }],
   },
 };
 
@@ -68,15 +71,23 @@ async function buildWorld(t: ExecutionContext, node: SimulatedNode): Promise<str
   const tmp = `${node.id}w`;
   await inNetns(node.netns, 'ip', ['link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', tmp, 'netns', world]);
   await inNetns(world, 'ip', ['link', 'set', tmp, 'name', 'eth0']);
-  for (const [ns, me, peer] of [[node.netns, '100.127.0.1', '100.127.0.2'], [world, '100.127.0.2', '100.127.0.1']] as const) {
-    await inNetns(ns, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1', 'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0']);
+  for (const [ns, me, peer, me6, peer6] of [[node.netns, '100.127.0.1', '100.127.0.2', 'fd00:127::1', 'fd00:127::2'], [world, '100.127.0.2', '100.127.0.1', 'fd00:127::2', 'fd00:127::1']] as const) {
+    await inNetns(ns, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1', 'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0', 'net.ipv6.conf.all.forwarding=1']);
     await inNetns(ns, 'ip', ['addr', 'add', `${me}/30`, 'dev', 'eth0']);
+    await inNetns(ns, 'ip', ['-6', 'addr', 'add', `${me6}/64`, 'dev', 'eth0', 'nodad']);
     await inNetns(ns, 'ip', ['link', 'set', 'eth0', 'up']);
     await inNetns(ns, 'ip', ['link', 'set', 'lo', 'up']);
-    if (ns === node.netns) await inNetns(ns, 'ip', ['route', 'add', 'default', 'via', peer]);
+    if (ns === node.netns) {
+      await inNetns(ns, 'ip', ['route', 'add', 'default', 'via', peer]);
+      await inNetns(ns, 'ip', ['-6', 'route', 'add', 'default', 'via', peer6]);
+    }
   }
   await inNetns(world, 'ip', ['route', 'add', '10.244.0.0/16', 'via', '100.127.0.1']);
-  for (const { ip } of Object.values(WORLD)) await inNetns(world, 'ip', ['addr', 'add', `${ip}/32`, 'dev', 'lo']);
+  await inNetns(world, 'ip', ['-6', 'route', 'add', 'fd00:10:244::/48', 'via', 'fd00:127::1']);
+  for (const [i, w] of Object.values(WORLD).entries()) {
+    await inNetns(world, 'ip', ['addr', 'add', `${w.ip}/32`, 'dev', 'lo']);
+    await inNetns(world, 'ip', ['-6', 'addr', 'add', `${ip6Of(w, i)}/128`, 'dev', 'lo', 'nodad']);
+  }
   // No TSO/GSO on the path: the receivers' counters see the packets the pods sent.
   await inNetns(node.netns, 'ethtool', ['-K', 'eth0', 'tso', 'off', 'gso', 'off', 'gro', 'off']);
   await inNetns(world, 'ethtool', ['-K', 'eth0', 'tso', 'off', 'gso', 'off', 'gro', 'off']);
@@ -203,7 +214,7 @@ if ('reason' in found) {
     // Receivers: every local pod and every world address, counting what each sender (a local pod) sent them.
     const receivers: Endpoint[] = [
       ...node.pods.map((p) => ({ netns: p.netns, ipv4: p.ipv4, ipv6: p.ipv6, kind: 'pod' as const })),
-      ...Object.values(WORLD).map((w, i) => ({ netns: world, ipv4: w.ip, ipv6: `2001:db8:ff::${i + 1}`, kind: 'node' as const })),
+      ...Object.values(WORLD).map((w, i) => ({ netns: world, ipv4: w.ip, ipv6: ip6Of(w, i), kind: 'node' as const })),
     ];
     await installRxOracle(receivers, node.pods);
     const sinks = new Sinks();
@@ -229,7 +240,7 @@ if ('reason' in found) {
       [agentPod.ipv4, { ns: 'ops', wl: 'agent', kind: 'DaemonSet' }], [agentPod.ipv6, { ns: 'ops', wl: 'agent', kind: 'DaemonSet' }],
       [loner.ipv4, UNKNOWN], [loner.ipv6, UNKNOWN],
     ]);
-    const byIp = new Map<string, { who: Who; cls: string }>(Object.values(WORLD).map((w) => [w.ip, { who: w.who, cls: w.cls }]));
+    const byIp = new Map<string, { who: Who; cls: string }>(Object.values(WORLD).flatMap((w, i) => [[w.ip, { who: w.who, cls: w.cls }], [ip6Of(w, i), { who: w.who, cls: w.cls }]]));
     const mapping = () => {
       const snapshot = new Map(local);
       return (ip: string) => {
@@ -251,6 +262,8 @@ if ('reason' in found) {
 
     // Phase 1: every class, both protocols; the loner is not in the API (Unknown, placed by node-a's pod CIDR).
     for (const w of Object.values(WORLD)) await send(web, w.ip, { udpCount: 7, udpSize: 300 + w.ip.length, tcpBytes: 20_000 });
+    // The external classes over IPv6 too, from the destinations file's IPv6 CIDRs (and a ULA none lists: unknown).
+    for (const w of Object.values(WORLD)) if ('ip6' in w) await send(db, w.ip6, { udpCount: 4, udpSize: 400 + w.ip6.length, tcpBytes: 15_000 });
     await send(db, web.ipv4, { udpCount: 11, udpSize: 500, tcpBytes: 50_000 });
     await send(db, web.ipv6, { udpCount: 5, udpSize: 900, tcpBytes: 30_000 });
     await send(agentPod, WORLD.metrics.ip, { udpCount: 9, udpSize: 1200 });
