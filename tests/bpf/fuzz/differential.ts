@@ -1,5 +1,5 @@
-// Runs generated frames through tc_pod_egress (BPF_PROG_TEST_RUN) and compares
-// every one with the reference parser.
+// Runs generated frames through tc_pod_egress or tc_host_egress
+// (BPF_PROG_TEST_RUN) and compares every one with the reference parser.
 //
 // Speed: a test run is a few µs in the kernel; reading the maps after each frame
 // would cost far more, and so would one addon call per frame. Frames are grouped
@@ -17,7 +17,7 @@ import { constants } from 'node:os';
 import { AGENT_STATS } from '../../../agent/src/bpf/stats.js';
 import type { TestingBpfObject } from '../../helpers/testing-addon.js';
 import { type Case, type Category } from './generate.js';
-import { REASONS, reference, type Gso, type Outcome, type Reason } from './reference.js';
+import { REASONS, referenceFor, type Gso, type Outcome, type Program, type Reason } from './reference.js';
 
 const TC_ACT_UNSPEC = -1;
 const EINVAL = constants.errno.EINVAL;
@@ -89,14 +89,17 @@ export class Differential {
   private refusedBatch: Case[] = [];
   private stats: number[];
 
-  constructor(private readonly bpf: TestingBpfObject, private readonly batchSize = 512) {
+  private readonly reference: (f: Buffer, gso: Gso) => Outcome;
+
+  constructor(private readonly bpf: TestingBpfObject, private readonly batchSize = 512, readonly program: Program = 'tc_pod_egress') {
     this.stats = bpf.stats();
+    this.reference = referenceFor(program);
   }
 
   private tally(c: Case, e: Outcome): void {
     let t = this.counts.get(c.category);
     if (!t) {
-      t = { cases: 0, counted: 0, refused: 0, ignored: { ignored_non_ip: 0, ignored_other_l4: 0, ignored_truncated: 0, ignored_ext_limit: 0 } };
+      t = { cases: 0, counted: 0, refused: 0, ignored: { ignored_non_ip: 0, ignored_other_l4: 0, ignored_truncated: 0, ignored_ext_limit: 0, skipped_encap: 0 } };
       this.counts.set(c.category, t);
     }
     t.cases++;
@@ -107,7 +110,7 @@ export class Differential {
 
   /** Queues a case; runs a batch when one is full. */
   async add(c: Case): Promise<void> {
-    const e = reference(c.frame, c.gso);
+    const e = this.reference(c.frame, c.gso);
     this.tally(c, e);
     this.frames++;
     if (e.kind === 'refused') {
@@ -147,7 +150,7 @@ export class Differential {
   /** Runs one frame; a refusal or a verdict other than TC_ACT_UNSPEC is the observation. */
   private runOne(c: Case): Observed {
     try {
-      const { retval } = this.bpf.testRun({ program: 'tc_pod_egress', packet: c.frame, gsoSize: c.gso.size, gsoSegs: c.gso.segs });
+      const { retval } = this.bpf.testRun({ program: this.program, packet: c.frame, gsoSize: c.gso.size, gsoSegs: c.gso.segs });
       return retval === TC_ACT_UNSPEC ? { kind: 'other', what: 'ran' } : { kind: 'verdict', retval };
     } catch (err) {
       return { kind: 'refused', code: (err as { code?: string }).code ?? String(err) };
@@ -169,7 +172,7 @@ export class Differential {
       gsoSegs[i] = c.gso.segs;
     });
     const frames = Buffer.concat(cases.map((c) => c.frame), end);
-    const { retvals, errnos } = this.bpf.testRunBatch({ program: 'tc_pod_egress', frames, ends, gsoSize, gsoSegs });
+    const { retvals, errnos } = this.bpf.testRunBatch({ program: this.program, frames, ends, gsoSize, gsoSegs });
     let clean = true;
     cases.forEach((c, i) => {
       const errno = errnos[i]!;
@@ -178,7 +181,7 @@ export class Differential {
       else if (refused) o = { kind: 'other', what: 'ran (the kernel took the frame)' };
       else if (retvals[i] !== TC_ACT_UNSPEC) o = { kind: 'verdict', retval: retvals[i]! };
       if (o) {
-        this.record(c, reference(c.frame, c.gso), o);
+        this.record(c, this.reference(c.frame, c.gso), o);
         clean = false;
       }
     });
@@ -238,7 +241,7 @@ export class Differential {
   /** Frame by frame: the maps and counters are read after each one. */
   private async bisect(cases: Case[]): Promise<void> {
     for (const c of cases) {
-      const e = reference(c.frame, c.gso);
+      const e = this.reference(c.frame, c.gso);
       const o = await this.observe(c);
       if (!agrees(e, o)) this.record(c, e, o);
     }
@@ -281,7 +284,7 @@ export class Differential {
    */
   async minimize(c: Case, budget = 2000): Promise<Case> {
     const sig = async (x: Case) => {
-      const e = reference(x.frame, x.gso);
+      const e = this.reference(x.frame, x.gso);
       const o = await this.observe(x);
       return agrees(e, o) ? undefined : Differential.signature(e, o);
     };

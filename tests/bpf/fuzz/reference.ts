@@ -34,13 +34,17 @@ export const MAX_L4_OFFSET = 512;
 /** Largest frame BPF_PROG_TEST_RUN takes for an skb program (one page minus headroom and skb_shared_info, x86-64). */
 export const TEST_RUN_MAX_FRAME = 3712;
 
-export type Reason = 'ignored_non_ip' | 'ignored_other_l4' | 'ignored_truncated' | 'ignored_ext_limit';
-export const REASONS: readonly Reason[] = ['ignored_non_ip', 'ignored_other_l4', 'ignored_truncated', 'ignored_ext_limit'];
+export type Reason = 'ignored_non_ip' | 'ignored_other_l4' | 'ignored_truncated' | 'ignored_ext_limit' | 'skipped_encap';
+export const REASONS: readonly Reason[] = ['ignored_non_ip', 'ignored_other_l4', 'ignored_truncated', 'ignored_ext_limit', 'skipped_encap'];
 
 export type Outcome =
   | { kind: 'refused'; why: string }
-  | { kind: 'ignored'; reason: Reason; why: string }
+  /** protocol: the L4 protocol an ignored_other_l4 packet carries. */
+  | { kind: 'ignored'; reason: Reason; why: string; protocol?: number }
   | { kind: 'counted'; key: Buffer; bytes: number; packets: number };
+
+/** The programs the fuzzer runs: the pod veth's, and the uplink's (host traffic counted). */
+export type Program = 'tc_pod_egress' | 'tc_host_egress';
 
 /** The __sk_buff GSO fields a test run passes in its ctx. */
 export interface Gso {
@@ -116,7 +120,7 @@ function ipv4(f: Buffer, l3: number, gso: Gso): Outcome {
   if (totLen < ihl) return truncated('total length shorter than the header');
   if (totLen > avail) return truncated('total length past the end of the frame');
   const protocol = f[l3 + 9]!;
-  if (protocol !== IPPROTO_TCP && protocol !== IPPROTO_UDP) return ignored('ignored_other_l4', `protocol ${protocol}`);
+  if (protocol !== IPPROTO_TCP && protocol !== IPPROTO_UDP) return { kind: 'ignored', reason: 'ignored_other_l4', why: `protocol ${protocol}`, protocol };
   // RFC 791: a fragment offset other than 0 means no L4 header here: port 0.
   if ((f.readUInt16BE(l3 + 6) & 0x1fff) !== 0) return counted(flowKey(4, protocol, f, l3 + 12, l3 + 16, 0, 0), totLen, ihl, gso);
   return l4(f, l3, l3 + ihl, totLen, protocol, 4, l3 + 12, l3 + 16, gso);
@@ -155,7 +159,7 @@ function ipv6(f: Buffer, l3: number, gso: Gso): Outcome {
     // middle, not its headers: nothing after the fragment header is a header.
     if (laterFragment) break;
   }
-  if (next !== IPPROTO_TCP && next !== IPPROTO_UDP) return ignored('ignored_other_l4', `next header ${next}${laterFragment ? ' (non-first fragment)' : ''}`);
+  if (next !== IPPROTO_TCP && next !== IPPROTO_UDP) return { kind: 'ignored', reason: 'ignored_other_l4', why: `next header ${next}${laterFragment ? ' (non-first fragment)' : ''}`, protocol: next };
   if (laterFragment) return counted(flowKey(6, next, f, l3 + 8, l3 + 24, 0, 0), l3Len, off - l3, gso);
   return l4(f, l3, off, l3Len, next, 6, l3 + 8, l3 + 24, gso);
 }
@@ -175,4 +179,30 @@ function l4(f: Buffer, l3: number, at: number, l3Len: number, protocol: number, 
     headerLen = at - l3 + 8;
   }
   return counted(flowKey(family, protocol, f, src, dst, f.readUInt16BE(at), f.readUInt16BE(at + 2)), l3Len, headerLen, gso);
+}
+
+/** IP-in-IP, IPv6-in-IP and GRE: an uplink's tunnel packet, whose tunnel device counted the inner one. */
+const ENCAP_PROTOCOLS = new Set([4, 41, 47]);
+/** UDP ports of VXLAN (IANA, Linux/flannel) and Geneve outer packets. */
+const TUNNEL_PORTS = new Set([4789, 8472, 6081]);
+
+/**
+ * docs/counting.md, on an uplink (tc_host_egress, host traffic counted, a
+ * locally sent packet): as on a pod veth, except that what another device
+ * already counted is skipped (skipped_encap): a frame with an in-band VLAN
+ * tag (the VLAN sub-interface counted it), a tunnel's outer packet (VXLAN,
+ * Geneve by UDP port; IP-in-IP, GRE by protocol).
+ */
+export function referenceHost(f: Buffer, gso: Gso): Outcome {
+  const o = reference(f, gso);
+  if (o.kind === 'ignored' && o.reason === 'ignored_other_l4' && ENCAP_PROTOCOLS.has(o.protocol!)) return ignored('skipped_encap', `tunnel protocol ${o.protocol}`);
+  if (o.kind !== 'counted') return o;
+  const type = f.readUInt16BE(12);
+  if (type === ETH_P_8021Q || type === ETH_P_8021AD) return ignored('skipped_encap', 'in-band VLAN tag');
+  if (o.key[1] === IPPROTO_UDP && TUNNEL_PORTS.has(o.key.readUInt16BE(6))) return ignored('skipped_encap', `tunnel UDP port ${o.key.readUInt16BE(6)}`);
+  return o;
+}
+
+export function referenceFor(program: Program): (f: Buffer, gso: Gso) => Outcome {
+  return program === 'tc_host_egress' ? referenceHost : reference;
 }

@@ -3,6 +3,7 @@
 import type { TestingBpfObject } from '../../helpers/testing-addon.js';
 import { CATEGORIES, EVERY, Rng, generate, type Category } from './generate.js';
 import { Differential, type CategoryCounts } from './differential.js';
+import type { Program } from './reference.js';
 
 export interface RunOptions {
   seed: number;
@@ -11,6 +12,8 @@ export interface RunOptions {
   /** ...or at this deadline (ms since the epoch), whichever comes first. */
   deadline?: number;
   categories?: readonly Category[];
+  /** The program the frames run through (default tc_pod_egress). */
+  program?: Program;
 }
 
 export interface RunResult {
@@ -22,7 +25,7 @@ export interface RunResult {
 }
 
 export async function fuzz(bpf: TestingBpfObject, o: RunOptions): Promise<RunResult> {
-  const diff = new Differential(bpf);
+  const diff = new Differential(bpf, undefined, o.program);
   const rng = new Rng(o.seed);
   const categories = o.categories ?? CATEGORIES;
   const rounds = o.rounds ?? Number.POSITIVE_INFINITY;
