@@ -4,11 +4,13 @@
 // a rolling upgrade and an uninstall. One node for the whole file (bringing it up
 // costs about a minute warm), so the steps run in order and share it.
 import test, { type ExecutionContext } from 'ava';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { METRICS } from '../../../agent/src/metrics/definitions.js';
 import { runDashboardQueries } from '../../observability/dashboard-queries.js';
-import { waitFor } from '../kind/command.js';
+import { run, waitFor } from '../kind/command.js';
 import { parseMetrics, type Sample } from '../kind/metrics-text.js';
 import { LocalChartRegistry, type PublishedChart } from '../kind/registry.js';
 import { KUBECONFIG, missingPrerequisite, NODE_IP, NODE_NAME, NodeCluster, REPO } from './node.js';
@@ -210,6 +212,45 @@ function registerSuite(): void {
     await expectExact(t, 'right after the roll, before new traffic');
     await sendRound();
     await expectExact(t, 'after a second round of traffic');
+  });
+
+  step('config.metricsAuth=kubernetes: HTTPS from a TLS Secret; a token bound to the metrics-reader ClusterRole gets /metrics, another 403, none 401 (reviews from inside the pod)', 6, async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'ka-cluster-tls-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+      '-keyout', join(dir, 'tls.key'), '-out', join(dir, 'tls.crt'), '-subj', '/CN=ebpf-agent', '-addext', `subjectAltName=IP:${NODE_IP}`]);
+    const secret = 'ebpf-agent-metrics-tls';
+    await cluster.kubectl(['-n', NS, 'create', 'secret', 'tls', secret, '--cert', join(dir, 'tls.crt'), '--key', join(dir, 'tls.key')]);
+    const [before] = await agentPods();
+    await cluster.helm(['upgrade', RELEASE, chart.ref, '--version', chart.version, '--plain-http', '-n', NS, '--reuse-values',
+      '--set', 'config.metricsAuth=kubernetes', '--set', `metricsAuth.tlsSecretName=${secret}`, '--wait', '--timeout', '4m'], registry.helmEnv);
+    await cluster.kubectl(['-n', NS, 'rollout', 'status', `daemonset/${RELEASE}`, '--timeout=180s'], undefined, 200_000);
+    // Ready means the kubelet's HTTPS probes pass.
+    await waitFor('the rolled pod alone and Ready', async () => {
+      const all = await agentPods();
+      return all.length === 1 && all[0]!.metadata.name !== before!.metadata.name
+        && all[0]!.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? true : undefined;
+    }, 180_000);
+    for (const sa of ['scraper', 'stranger']) await cluster.kubectl(['-n', NS, 'create', 'serviceaccount', sa]);
+    await cluster.kubectl(['create', 'clusterrolebinding', 'ka-test-scraper', `--clusterrole=${RELEASE}-metrics-reader`, `--serviceaccount=${NS}:scraper`]);
+    t.teardown(() => cluster.kubectl(['delete', 'clusterrolebinding', 'ka-test-scraper', '--ignore-not-found']).then(() => undefined));
+    const token = async (sa: string) => (await cluster.kubectl(['-n', NS, 'create', 'token', sa])).stdout.trim();
+    const ca = readFileSync(join(dir, 'tls.crt'));
+    const get = (bearer?: string) => new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = httpsRequest(`https://${NODE_IP}:9090/metrics`, { ca, headers: bearer ? { Authorization: `Bearer ${bearer}` } : {} }, (res) => {
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    const allowed = await get(await token('scraper'));
+    t.is(allowed.status, 200);
+    t.regex(allowed.body, /^kubeadapt_connection_traffic_bytes_total\{/m);
+    t.is((await get(await token('stranger'))).status, 403);
+    t.is((await get()).status, 401);
+    await t.throwsAsync(fetch(METRICS_URL, { signal: AbortSignal.timeout(5000) }), undefined, 'no plain HTTP any more');
   });
 
   step(`helm uninstall leaves no program, link, filter, qdisc we created, or pin (issue 17)`, 4, async (t) => {
