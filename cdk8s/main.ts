@@ -7,7 +7,7 @@ import { DashboardConfigMap } from './src/constructs/dashboard-configmap.js';
 import { AgentMonitor } from './src/constructs/monitors.js';
 import { AgentNetworkPolicy } from './src/constructs/network-policy.js';
 import { AgentPrometheusRule } from './src/constructs/prometheus-rule.js';
-import { AgentAuthDelegatorBinding, MetricsReaderClusterRole } from './src/constructs/metrics-auth-rbac.js';
+import { AgentAuthDelegatorBinding, MetricsReaderBinding, MetricsReaderClusterRole } from './src/constructs/metrics-auth-rbac.js';
 import { config, KUBERNETES_AUTH, V } from './src/constructs/refs.js';
 import { AgentRoleBinding } from './src/constructs/role-binding.js';
 import { AgentRole } from './src/constructs/role.js';
@@ -30,6 +30,7 @@ new AgentClusterRoleBinding(new HelmChart(app, { templateName: 'clusterrolebindi
 const metricsAuthRbac = on(V.rbac.create.$ref, KUBERNETES_AUTH);
 new AgentAuthDelegatorBinding(new HelmChart(app, { templateName: 'auth-delegator-clusterrolebinding', condition: metricsAuthRbac }), 'agent');
 new MetricsReaderClusterRole(new HelmChart(app, { templateName: 'metrics-reader-clusterrole', condition: metricsAuthRbac }), 'agent');
+new MetricsReaderBinding(new HelmChart(app, { templateName: 'metrics-reader-clusterrolebinding', condition: on(V.rbac.create.$ref, KUBERNETES_AUTH, V.metricsAuth.readers.$ref) }), 'agent');
 new DestinationsConfigMap(new HelmChart(app, { templateName: 'cost-destinations-configmap', condition: on(V.costDestinations.$ref) }), 'agent');
 new AgentDaemonSet(new HelmChart(app, { templateName: 'daemonset', condition: V.enabled.$ref }), 'agent');
 new AgentService(new HelmChart(app, { templateName: 'service', condition: on(V.service.enabled.$ref) }), 'agent');

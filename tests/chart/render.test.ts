@@ -268,6 +268,12 @@ test('metricsAuth kubernetes: TLS Secret mounted where the agent looks, HTTPS pr
   t.deepEqual(crb.subjects, [{ kind: 'ServiceAccount', name: 'kubeadapt-ebpf-agent', namespace: 'kubeadapt' }]);
   const reader = objects.find((o) => o.kind === 'ClusterRole' && o.metadata.name === 'kubeadapt-ebpf-agent-metrics-reader')!;
   t.deepEqual(reader.rules, [{ nonResourceURLs: ['/metrics'], verbs: ['get'] }]);
+  // metricsAuth.readers: the scrapers bound to it by the chart.
+  const readers = objects.find((o) => o.kind === 'ClusterRoleBinding' && o.metadata.name === 'kubeadapt-ebpf-agent-metrics-reader')!;
+  t.deepEqual(readers.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'kubeadapt-ebpf-agent-metrics-reader' });
+  t.deepEqual(readers.subjects, [{ kind: 'ServiceAccount', name: 'prometheus-k8s', namespace: 'monitoring' }]);
+  const noReaders = await render({ valuesFiles: [join(CI, 'metrics-auth-values.yaml')], set: ['metricsAuth.readers=null'] });
+  t.false(noReaders.some((o) => o.kind === 'ClusterRoleBinding' && o.metadata.name === 'kubeadapt-ebpf-agent-metrics-reader'), 'no readers, no binding');
   const tlsConfig = {
     ca: { secret: { name: 'ebpf-agent-metrics-tls', key: 'ca.crt' } }, serverName: 'ebpf-agent.kubeadapt.svc', insecureSkipVerify: false,
   };

@@ -181,6 +181,10 @@ export const VALUES = root(group('', {
     caKey: str('Key of the CA certificate in the Secret named tlsSecretName, which ServiceMonitor and PodMonitor verify the agent\'s certificate with (cert-manager writes ca.crt); the Prometheus Operator reads that Secret from the monitor\'s namespace. Empty: no CA is set (Prometheus then uses its system roots)', 'ca.crt'),
     serverName: str('Name Prometheus expects in the agent\'s certificate (one of its DNS SANs); empty: the scraped address, which a per-node IP rarely matches', ''),
     insecureSkipVerify: bool('Monitors skip verifying the agent\'s certificate: the scrape stays encrypted and token-checked, but anyone on the path can impersonate the agent and receive the scraper\'s token. Only for self-signed certificates without a CA to hand out', false),
+    readers: list('Subjects bound to the <fullname>-metrics-reader ClusterRole (RBAC subjects, e.g. [{kind: ServiceAccount, name: prometheus-k8s, namespace: monitoring}]): the scrapers allowed to read /metrics. Empty: bind it yourself', [], {
+      type: 'object', required: ['kind', 'name'], additionalProperties: false,
+      properties: { kind: { enum: ['ServiceAccount', 'User', 'Group'] }, name: { type: 'string', minLength: 1 }, namespace: { type: 'string' }, apiGroup: { type: 'string' } },
+    }),
     podMonitorTokenSecret: group('PodMonitors cannot use Prometheus\'s own token file: a Secret in the PodMonitor\'s namespace holding a token of an identity bound to the <fullname>-metrics-reader ClusterRole', {
       name: str('Secret name; required for the PodMonitor when config.metricsAuth is "kubernetes"', ''),
       key: str('Key of the token in the Secret', 'token', { minLength: 1 }),
