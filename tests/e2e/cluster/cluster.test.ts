@@ -214,7 +214,7 @@ function registerSuite(): void {
     await expectExact(t, 'after a second round of traffic');
   });
 
-  step('config.metricsAuth=kubernetes: HTTPS from a TLS Secret; a token bound to the metrics-reader ClusterRole gets /metrics, another 403, none 401 (reviews from inside the pod)', 6, async (t) => {
+  step('config.metricsAuth=kubernetes: HTTPS from a TLS Secret; a token of a metricsAuth.readers ServiceAccount gets /metrics, another 403, none 401 (reviews from inside the pod)', 6, async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'ka-cluster-tls-'));
     t.teardown(() => rmSync(dir, { recursive: true, force: true }));
     await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
@@ -223,7 +223,10 @@ function registerSuite(): void {
     await cluster.kubectl(['-n', NS, 'create', 'secret', 'tls', secret, '--cert', join(dir, 'tls.crt'), '--key', join(dir, 'tls.key')]);
     const [before] = await agentPods();
     await cluster.helm(['upgrade', RELEASE, chart.ref, '--version', chart.version, '--plain-http', '-n', NS, '--reuse-values',
-      '--set', 'config.metricsAuth=kubernetes', '--set', `metricsAuth.tlsSecretName=${secret}`, '--wait', '--timeout', '4m'], registry.helmEnv);
+      '--set', 'config.metricsAuth=kubernetes', '--set', `metricsAuth.tlsSecretName=${secret}`,
+      // The chart binds its metrics-reader ClusterRole to the scraper.
+      '--set', 'metricsAuth.readers[0].kind=ServiceAccount', '--set', 'metricsAuth.readers[0].name=scraper', '--set', `metricsAuth.readers[0].namespace=${NS}`,
+      '--wait', '--timeout', '4m'], registry.helmEnv);
     await cluster.kubectl(['-n', NS, 'rollout', 'status', `daemonset/${RELEASE}`, '--timeout=180s'], undefined, 200_000);
     // Ready means the kubelet's HTTPS probes pass.
     await waitFor('the rolled pod alone and Ready', async () => {
@@ -232,8 +235,6 @@ function registerSuite(): void {
         && all[0]!.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? true : undefined;
     }, 180_000);
     for (const sa of ['scraper', 'stranger']) await cluster.kubectl(['-n', NS, 'create', 'serviceaccount', sa]);
-    await cluster.kubectl(['create', 'clusterrolebinding', 'ka-test-scraper', `--clusterrole=${RELEASE}-metrics-reader`, `--serviceaccount=${NS}:scraper`]);
-    t.teardown(() => cluster.kubectl(['delete', 'clusterrolebinding', 'ka-test-scraper', '--ignore-not-found']).then(() => undefined));
     const token = async (sa: string) => (await cluster.kubectl(['-n', NS, 'create', 'token', sa])).stdout.trim();
     const ca = readFileSync(join(dir, 'tls.crt'));
     const get = (bearer?: string) => new Promise<{ status: number; body: string }>((resolve, reject) => {
