@@ -177,6 +177,7 @@ export class Agent {
     this.metrics.loadAttempts.inc();
     let bpf: BpfObject;
     let maxPairs: number;
+    let maxFlows: number;
     try {
       this.preparePinDir();
       const cgroup = this.config.netnsFilterMode === 'default' ? resolvePodCgroup(this.config.podCgroup) : undefined;
@@ -191,9 +192,16 @@ export class Agent {
       if (maxPairs !== this.config.maxPairs) {
         this.log.warn('EBPF_MAX_PAIRS differs from the pinned pair ledger: keeping its size so the counters continue; remove the pins (cleanup) to resize', { maxPairs: this.config.maxPairs, pinned: maxPairs });
       }
+      // The same for the flow maps: the slot the programs write now holds
+      // counts no agent has read yet (and its resolution log is sized by it).
+      const pinnedFlows = addon.pinnedMapMaxEntries(join(this.config.pinPath, 'connection_flows'));
+      maxFlows = pinnedFlows ?? this.config.maxFlows;
+      if (maxFlows !== this.config.maxFlows) {
+        this.log.warn('EBPF_MAX_FLOWS differs from the pinned flow maps: keeping their size so no count is lost; remove the pins (cleanup) to resize', { maxFlows: this.config.maxFlows, pinned: maxFlows });
+      }
       bpf = new addon.BpfObject({
         objectPath: this.objectPath,
-        maxFlows: this.config.maxFlows,
+        maxFlows,
         maxPairs,
         ringbufBytes: 1 << 20,
         pinPath: this.config.pinPath,
@@ -215,7 +223,7 @@ export class Agent {
     this.collector = new Collector(bpf, this.ledger, this.metrics, this.log, {
       resolver: this.resolver,
       intervalMs: this.config.collectionInterval,
-      maxFlows: this.config.maxFlows,
+      maxFlows,
       dumpMaps: this.config.dumpBpfMaps,
       onApplied: (r) => {
         this.grouped?.apply(r.records, r.rows, r.kind);

@@ -6,7 +6,7 @@
 // never got, and after the restart the pods' new traffic was not exported.
 //
 // Now: the pods' series equal the nftables oracle exactly, before and after
-// the restart (and an update that changes EBPF_MAX_PAIRS); of the 1,500 new pairs exactly as many are exported as there
+// the restart (and updates that change EBPF_MAX_PAIRS and EBPF_MAX_FLOWS); of the 1,500 new pairs exactly as many are exported as there
 // is room for (1024 − 1 loss entry − the pods' pairs), each with its 38 bytes,
 // and the rest is loss: its packets and bytes exactly (every flood pair
 // carries one 38-byte datagram); and every value on /metrics is the one in
@@ -147,4 +147,14 @@ test.serial('EBPF_MAX_PAIRS=1024 and 1,500 new sources beside pod traffic: no st
   await check(third, 'after an update to EBPF_MAX_PAIRS=2048');
   t.regex(third.output(), /EBPF_MAX_PAIRS differs from the pinned pair ledger.*"maxPairs":2048,"pinned":1024/);
   t.is(await third.stop(), 0);
+
+  // And with another EBPF_MAX_FLOWS (libbpf cannot reuse a pinned map of
+  // another size: the load failed until the pins went): the flow maps keep theirs.
+  await ordinary(p1, p2); // into the pinned slot while no agent runs
+  const fourth = await start({ EBPF_MAX_FLOWS: '128' });
+  await ordinary(p1, p2);
+  await fourth.waitForCollections(2);
+  await check(fourth, 'after an update to EBPF_MAX_FLOWS=128');
+  t.regex(fourth.output(), /EBPF_MAX_FLOWS differs from the pinned flow maps.*"maxFlows":128,"pinned":64/);
+  t.is(await fourth.stop(), 0);
 });
