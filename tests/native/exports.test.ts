@@ -15,7 +15,7 @@ const AGENT_METHODS = [
   'readMap', 'readPairs', 'resolveRecords', 'ringAdvance', 'ringPeek', 'setControl', 'stats', 'updateEntry', 'updateMap', 'waitForPrograms',
 ];
 const TESTING_EXPORTS = [
-  'attachTcxPinned', 'benchCloseObjects', 'benchDrainFloor', 'benchFdById', 'benchFillConntrack', 'benchFillFlows', 'benchLoadObject', 'benchObjGet', 'benchTestRun',
+  'attachTcxPinned', 'benchCloseObjects', 'benchDrainFloor', 'benchFdById', 'benchFillConntrack', 'benchFillFlows', 'benchLoadObject', 'benchObjGet', 'benchTestRun', 'benchTestRunParallel',
 ];
 const TESTING_METHODS = ['consumeOverflow', 'drain', 'testRun', 'testRunBatch'];
 
