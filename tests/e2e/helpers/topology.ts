@@ -181,5 +181,8 @@ export class SimulatedNode {
     for (const pod of [...this.pods]) await this.deletePod(pod);
     await run('ip', ['netns', 'del', this.netns], { allowFail: true });
     rmSync(this.dir, { recursive: true, force: true });
+    // The agents' default pin path on this node (AgentProcess): a stopped agent keeps its pins
+    // for the next one, as on a rolling update; the node's end is theirs.
+    rmSync(`/sys/fs/bpf/${this.id}`, { recursive: true, force: true });
   }
 }
