@@ -11,6 +11,8 @@ import { createMetrics } from '../agent/src/metrics/registry.js';
 import { Ledger } from '../agent/src/collector/ledger.js';
 import { quietLogger } from './quiet-log.js';
 import { spread, type Spread } from './stats.js';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 export interface DrainOptions {
   sizes: number[];
@@ -31,7 +33,39 @@ export interface DrainResult {
   floorFlowsPerSecond: number;
   /** endToEnd / floor, per round. */
   vsFloor: Spread;
+  /** Seconds per drain in each addon call Collector.collect() awaited, and the rest (JavaScript). */
+  phases: Record<string, Spread>;
 }
+
+/** The addon calls a collection waits on, timed from the call to the settled promise. */
+const TIMED = ['waitForPrograms', 'readPairs', 'updateMap', 'deleteKeys'] as const;
+
+/**
+ * The BPF object as the collector sees it, every call in TIMED timed into
+ * `spent` (seconds, summed per name): where a collection's time goes, without
+ * a timer in the agent.
+ */
+function timedObject<T extends object>(target: T, spent: Map<string, number>): T {
+  return new Proxy(target, {
+    get(t, name, receiver) {
+      const v = Reflect.get(t, name, receiver);
+      if (typeof v !== 'function' || !(TIMED as readonly (string | symbol)[]).includes(name)) return typeof v === 'function' ? v.bind(t) : v;
+      return (...args: unknown[]) => {
+        const from = process.hrtime.bigint();
+        const add = () => spent.set(name as string, (spent.get(name as string) ?? 0) + seconds(from));
+        return (v.apply(t, args) as Promise<unknown>).finally(add);
+      };
+    },
+  });
+}
+
+/**
+ * A full GC. The TypeScript fold measured between two collections leaves
+ * ~60 MiB of maps and strings behind, which no agent makes; without this the
+ * next collection paid for collecting them (a 10-25 ms mark-compact each).
+ */
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
 
 const seconds = (from: bigint) => Number(process.hrtime.bigint() - from) / 1e9;
 
@@ -54,17 +88,35 @@ export async function runDrain(o: DrainOptions): Promise<DrainResult[]> {
       const log = quietLogger();
       const ledger = new Ledger({ pairTtlMs: 3_600_000, trackConnections: true });
       const metrics = createMetrics(ledger.view);
-      const collector = new Collector(bpf, ledger, metrics, log, { intervalMs: 3_600_000, maxFlows: n, dumpMaps: false });
+      const spent = new Map<string, number>();
+      const collector = new Collector(timedObject(bpf, spent), ledger, metrics, log, { intervalMs: 3_600_000, maxFlows: n, dumpMaps: false });
       await collector.restore(Math.max(1024, n + 1));
+      const phases: Record<string, number[]> = Object.fromEntries([...TIMED, 'javascript'].map((p) => [p, []]));
       const e2e: number[] = [], native: number[] = [], fold: number[] = [], floor: number[] = [], ratio: number[] = [];
       let pairs = 0;
+      // What the collector must have exported so far, every round's fill summed: counts are exact or the bench fails.
+      const expected = { bytes: 0, packets: 0 };
+      const exported = (name: 'bytes' | 'packets') => {
+        const v = ledger.view, c = v.column(name);
+        let sum = 0;
+        for (let row = 0; row < v.end; row++) if (v.live(row)) sum += c[row]!;
+        return sum;
+      };
       // One warm-up round creates the series, as the first interval of a node would.
       for (let r = 0; r <= o.rounds; r++) {
-        fill(active);
+        const into = fill(active);
+        expected.bytes += into.bytes;
+        expected.packets += into.packets;
+        spent.clear();
+        collectGarbage();
         let t = process.hrtime.bigint();
         await collector.collect();
         const e = seconds(t);
+        const inAddon = [...spent.values()].reduce((a, b) => a + b, 0);
         if (log.errors.length) throw new Error(`collector failed: ${log.errors.join('; ')}`);
+        if (exported('bytes') !== expected.bytes || exported('packets') !== expected.packets) {
+          throw new Error(`the collector exported ${exported('bytes')} B ${exported('packets')} packets, filled ${expected.bytes} / ${expected.packets}`);
+        }
         active ^= 1;
 
         const filled = fill(active);
@@ -93,6 +145,8 @@ export async function runDrain(o: DrainOptions): Promise<DrainResult[]> {
           throw new Error(`folded ${folded.size} pairs ${bytes} B ${packets} packets ${connections} connections, the C floor ${f.pairs} / ${f.bytes} / ${f.packets} / ${n}`);
         }
         if (r === 0) continue;
+        for (const p of TIMED) phases[p]!.push(spent.get(p) ?? 0);
+        phases.javascript!.push(e - inAddon);
         e2e.push(e);
         floor.push(f.seconds);
         ratio.push(e / f.seconds);
@@ -105,6 +159,7 @@ export async function runDrain(o: DrainOptions): Promise<DrainResult[]> {
         flows: n, pairs,
         endToEnd: e2eS, nativeDrain: spread(native), fold: spread(fold), floor: floorS,
         flowsPerSecond: n / e2eS.median, floorFlowsPerSecond: n / floorS.median, vsFloor: spread(ratio),
+        phases: Object.fromEntries(Object.entries(phases).map(([p, v]) => [p, spread(v)])),
       });
     } finally {
       for (const fd of fds) addon.closeFd(fd);

@@ -67,6 +67,9 @@ export function report(r: Results): { text: string; targets: Target[] } {
       ...r.drain.map((d) => [d.flows, d.pairs, fmtSpread(d.endToEnd, 3), Math.round(d.flowsPerSecond), fmtSpread(d.floor, 3), Math.round(d.floorFlowsPerSecond),
         fmtSpread(d.vsFloor), round(d.nativeDrain.median, 3), round(d.fold.median, 3)]),
     ]));
+    parts.push('Where Collector.collect() spends it, s (median [min-max]): the addon calls it awaits, and the JavaScript between them');
+    const names = Object.keys(r.drain[0]!.phases);
+    parts.push(table([['flows', ...names], ...r.drain.map((d) => [d.flows, ...names.map((p) => fmtSpread(d.phases[p]!, 3))])]));
     const big = r.drain[r.drain.length - 1]!;
     targets.push(atLeast(`drain end to end at ${big.flows} flows, flows/s`, mapSpreadDecreasing(big.endToEnd, (s) => big.flows / s), 1_000_000, 'flows/s'));
     targets.push(atMost(`drain end to end / C floor at ${big.flows} flows`, big.vsFloor, 3));
