@@ -185,20 +185,18 @@ export class Agent {
         if (cgroup) this.log.info('hostNetwork pods are told apart by their cgroup', { podCgroup: cgroup.path });
         else this.log.warn('no pods cgroup found (EBPF_POD_CGROUP): traffic of hostNetwork pods is not counted', { podCgroup: this.config.podCgroup });
       }
-      // A pinned ledger keeps its size (libbpf reuses a pinned map only as
-      // created): its counters continue, and a new EBPF_MAX_PAIRS waits for the pins to go.
-      const pinnedPairs = addon.pinnedMapMaxEntries(join(this.config.pinPath, 'pair_totals'));
-      maxPairs = pinnedPairs ?? this.config.maxPairs;
-      if (maxPairs !== this.config.maxPairs) {
-        this.log.warn('EBPF_MAX_PAIRS differs from the pinned pair ledger: keeping its size so the counters continue; remove the pins (cleanup) to resize', { maxPairs: this.config.maxPairs, pinned: maxPairs });
-      }
-      // The same for the flow maps: the slot the programs write now holds
-      // counts no agent has read yet (and its resolution log is sized by it).
-      const pinnedFlows = addon.pinnedMapMaxEntries(join(this.config.pinPath, 'connection_flows'));
-      maxFlows = pinnedFlows ?? this.config.maxFlows;
-      if (maxFlows !== this.config.maxFlows) {
-        this.log.warn('EBPF_MAX_FLOWS differs from the pinned flow maps: keeping their size so no count is lost; remove the pins (cleanup) to resize', { maxFlows: this.config.maxFlows, pinned: maxFlows });
-      }
+      // A pinned map keeps the size it was created with (libbpf reuses it only
+      // as created): the ledger's counters continue, the slot being written
+      // keeps counts no agent has read yet (and its resolution log is sized by
+      // it), and a new size waits for the pins to go.
+      const pinnedSize = (map: string, setting: 'maxPairs' | 'maxFlows', message: string): number => {
+        const wanted = this.config[setting];
+        const pinned = addon.pinnedMapMaxEntries(join(this.config.pinPath, map)) ?? wanted;
+        if (pinned !== wanted) this.log.warn(`${message}; remove the pins (cleanup) to resize`, { [setting]: wanted, pinned });
+        return pinned;
+      };
+      maxPairs = pinnedSize('pair_totals', 'maxPairs', 'EBPF_MAX_PAIRS differs from the pinned pair ledger: keeping its size so the counters continue');
+      maxFlows = pinnedSize('connection_flows', 'maxFlows', 'EBPF_MAX_FLOWS differs from the pinned flow maps: keeping their size so no count is lost');
       bpf = new addon.BpfObject({
         objectPath: this.objectPath,
         maxFlows,
