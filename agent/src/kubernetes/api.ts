@@ -13,6 +13,10 @@ const SERVICE_ACCOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
 /** The kubelet refreshes a projected token well before it expires; re-read it this often. */
 const TOKEN_REREAD_MS = 60_000;
 
+/** Backoff between failed calls or watches: the delay after n failures in a row. */
+const RETRY_MS = [1_000, 2_000, 5_000, 10_000, 30_000];
+export const retryDelayMs = (failures: number): number => RETRY_MS[Math.min(failures, RETRY_MS.length - 1)]!;
+
 export class ApiError extends Error {
   constructor(message: string, readonly statusCode: number) {
     super(message);

@@ -7,7 +7,7 @@
 // go, and by the time the garbage collector stops our pod its token no longer
 // authenticates (HTTP 401; issue 17). The watch was opened while the token was
 // good, so the deletion is already known when SIGTERM arrives.
-import { ApiError, loadApiClient, type ApiClient } from './api.js';
+import { ApiError, loadApiClient, retryDelayMs, type ApiClient } from './api.js';
 import type { Logger } from '../log.js';
 
 export interface DaemonSetRef {
@@ -25,7 +25,6 @@ export function daemonSetFromEnv(env: NodeJS.ProcessEnv): DaemonSetRef | undefin
 export type DaemonSetFate = 'unknown' | 'present' | 'deleting' | 'gone';
 
 interface ApiObject { metadata?: { deletionTimestamp?: unknown } }
-const RETRY_MS = [1_000, 2_000, 5_000, 10_000, 30_000];
 
 const statusOf = (err: unknown): number | undefined => (err instanceof ApiError ? err.statusCode : undefined);
 
@@ -87,7 +86,7 @@ export class DaemonSetWatch {
         this.log.warn('watching our DaemonSet failed; retrying', { daemonSet: `${this.ref.namespace}/${this.ref.name}`, status: statusOf(err), err });
       }
     }
-    const delay = err ? RETRY_MS[Math.min(this.failures, RETRY_MS.length - 1)]! : 0;
+    const delay = err ? retryDelayMs(this.failures) : 0;
     this.retry = setTimeout(() => this.open(), delay);
   }
 

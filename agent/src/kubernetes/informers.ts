@@ -4,7 +4,7 @@
 // (tens of MiB at 10k pods) and lists in one response; this lists in pages of
 // 200 and keeps a few hundred bytes per pod (bench/ cost).
 import type { Logger } from '../log.js';
-import type { ApiClient } from './api.js';
+import { retryDelayMs, type ApiClient } from './api.js';
 import { ClusterIndex, projectNode, projectPod, projectService } from './cluster.js';
 
 /**
@@ -15,7 +15,6 @@ import { ClusterIndex, projectNode, projectPod, projectService } from './cluster
  * often as 50 for the same.
  */
 const PAGE = 100;
-const RETRY_MS = [1_000, 2_000, 5_000, 10_000, 30_000];
 /** The API server ends a watch after this; a silent one is given up a little later. */
 const WATCH_SECONDS = 300;
 
@@ -61,7 +60,7 @@ export class ResourceWatch {
   private retry(err: unknown, what: () => Promise<void>): void {
     if (this.stopped) return;
     this.onError();
-    const delay = RETRY_MS[Math.min(this.failures, RETRY_MS.length - 1)]!;
+    const delay = retryDelayMs(this.failures);
     if (this.failures === 0) this.log.warn('Kubernetes API unreachable: attribution goes on from what is known, retrying', { resource: this.resource, err, retryInMs: delay });
     this.failures++;
     this.timer = setTimeout(() => void what(), delay);
