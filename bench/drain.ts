@@ -1,6 +1,6 @@
 // Drain: a flow map filled with N synthetic connections (bench.cc's bulk
 // insert), emptied and folded into series by the agent's own Collector, end to
-// end (slot flip, grace period, batch lookup-and-delete, copy to JS, decode,
+// end (slot flip, grace period, batch lookup, fold, pair_totals, slot release,
 // per-pair aggregation, prom-client counters). The floor drains the same map
 // in a C loop with per-pair sums and nothing else.
 import { DEFAULT_OBJECT_PATH } from '../agent/src/addon.js';
@@ -10,6 +10,7 @@ import { Collector } from '../agent/src/collector/collector.js';
 import { createMetrics } from '../agent/src/metrics/registry.js';
 import { Ledger } from '../agent/src/collector/ledger.js';
 import { quietLogger } from './quiet-log.js';
+import { withSlotFd } from './slots.js';
 import { spread, type Spread } from './stats.js';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -38,7 +39,7 @@ export interface DrainResult {
 }
 
 /** The addon calls a collection waits on, timed from the call to the settled promise. */
-const TIMED = ['waitForPrograms', 'readPairs', 'updateMap', 'deleteKeys'] as const;
+const TIMED = ['waitForPrograms', 'readPairs', 'updateMap', 'releaseSlot'] as const;
 
 /**
  * The BPF object as the collector sees it, every call in TIMED timed into
@@ -74,14 +75,11 @@ export async function runDrain(o: DrainOptions): Promise<DrainResult[]> {
   const out: DrainResult[] = [];
   for (const n of o.sizes) {
     const bpf = new addon.BpfObject({ objectPath: DEFAULT_OBJECT_PATH, maxFlows: n, maxPairs: Math.max(1024, n + 1), ringbufBytes: 1 << 16 });
-    const fds: number[] = [];
     try {
-      const ids = Object.fromEntries(bpf.info().maps.map((m) => [m.name, m.id!]));
-      for (const name of ['connection_flows', 'connection_flows_1']) fds.push(addon.benchFdById('map', ids[name]!));
       // Programs write slot 0 after load; every drain flips to the other one.
       let active = 0;
       const fill = (slot: number) => {
-        const r = addon.benchFillFlows(fds[slot]!, { count: n, connectionsPerPair: o.connectionsPerPair, ipv6: false });
+        const r = withSlotFd(addon, bpf, slot, (fd) => addon.benchFillFlows(fd, { count: n, connectionsPerPair: o.connectionsPerPair, ipv6: false }));
         if (r.flows !== n) throw new Error(`filled ${r.flows} of ${n} flows`);
         return r;
       };
@@ -120,7 +118,7 @@ export async function runDrain(o: DrainOptions): Promise<DrainResult[]> {
         active ^= 1;
 
         const filled = fill(active);
-        const f = addon.benchDrainFloor(fds[active]!);
+        const f = withSlotFd(addon, bpf, active, (fd) => addon.benchDrainFloor(fd));
         if (f.flows !== n || f.bytes !== filled.bytes || f.packets !== filled.packets) {
           throw new Error(`floor drained ${f.flows} flows ${f.bytes} B ${f.packets} packets, filled ${n} / ${filled.bytes} / ${filled.packets}`);
         }
@@ -162,7 +160,6 @@ export async function runDrain(o: DrainOptions): Promise<DrainResult[]> {
         phases: Object.fromEntries(Object.entries(phases).map(([p, v]) => [p, spread(v)])),
       });
     } finally {
-      for (const fd of fds) addon.closeFd(fd);
       bpf.close();
     }
   }

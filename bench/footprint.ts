@@ -5,6 +5,7 @@
 // by one /metrics scrape per interval. RSS and CPU come from /proc, BPF
 // memory from bpftool.
 import { readFileSync } from 'node:fs';
+import { withPinnedSlotFd } from './slots.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadTestingAddon as loadAddon } from '../tests/helpers/testing-addon.js';
 import { AgentProcess } from '../tests/e2e/helpers/agent-process.js';
@@ -87,13 +88,12 @@ async function scenario(node: SimulatedNode, pairs: number, maxFlows: number, o:
     NODE_OPTIONS: nodeOptions,
   });
   const addon = loadAddon();
-  const fds: number[] = [];
   try {
     await agent.waitReady();
     const memory = withBpf ? await bpfMemory(agent, maxFlows) : undefined;
-    if (pairs) for (const name of ['connection_flows', 'connection_flows_1']) fds.push(addon.benchObjGet(`${agent.pinPath}/${name}`));
     const fill = () => {
-      for (const fd of fds) addon.benchFillFlows(fd, { count: pairs, connectionsPerPair: 1, ipv6: false });
+      if (!pairs) return;
+      for (const slot of [0, 1]) withPinnedSlotFd(addon, agent.pinPath, slot, (fd) => addon.benchFillFlows(fd, { count: pairs, connectionsPerPair: 1, ipv6: false }));
     };
     const rss: number[] = [];
     const scrapes: number[] = [];
@@ -132,7 +132,6 @@ async function scenario(node: SimulatedNode, pairs: number, maxFlows: number, o:
     };
     return { s, memory };
   } finally {
-    for (const fd of fds) addon.closeFd(fd);
     await agent.stop();
     await run('rm', ['-rf', agent.pinPath], { allowFail: true });
   }

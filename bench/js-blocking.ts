@@ -8,6 +8,7 @@
 // thread (until it returns, or returns its promise) is summed too: that part
 // is the addon's alone. Run: tsx bench/js-blocking.ts [pairs] [connectionsPerPair]
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { withSlotFd } from './slots.js';
 import { DEFAULT_OBJECT_PATH } from '../agent/src/addon.js';
 import { loadTestingAddon } from '../tests/helpers/testing-addon.js';
 import { Collector } from '../agent/src/collector/collector.js';
@@ -49,11 +50,8 @@ export async function runJsBlocking(pairs: number, connectionsPerPair: number, r
   const addon = loadTestingAddon();
   const flows = pairs * connectionsPerPair;
   const bpf = new addon.BpfObject({ objectPath: DEFAULT_OBJECT_PATH, maxFlows: flows, ringbufBytes: 1 << 16, maxPairs: Math.max(131072, pairs * 2) });
-  const fds: number[] = [];
   const out: BlockingRound[] = [];
   try {
-    const ids = Object.fromEntries(bpf.info().maps.map((m) => [m.name, m.id!]));
-    for (const name of ['connection_flows', 'connection_flows_1']) fds.push(addon.benchFdById('map', ids[name]!));
     const log = quietLogger();
     let sums: Record<string, number> = {};
     const ledger = new Ledger({ pairTtlMs: 3_600_000, trackConnections: true });
@@ -63,7 +61,7 @@ export async function runJsBlocking(pairs: number, connectionsPerPair: number, r
     await collector.restore(Math.max(131072, pairs * 2));
     let active = 0;
     for (let r = 0; r <= rounds; r++) {
-      addon.benchFillFlows(fds[active]!, { count: flows, connectionsPerPair, ipv6: false });
+      withSlotFd(addon, bpf, active, (fd) => addon.benchFillFlows(fd, { count: flows, connectionsPerPair, ipv6: false }));
       const h = monitorEventLoopDelay({ resolution: 1 });
       // Let the fill's own blocking pass before the histogram starts.
       await new Promise((resolve) => setTimeout(resolve, 20));
@@ -80,7 +78,6 @@ export async function runJsBlocking(pairs: number, connectionsPerPair: number, r
       out.push({ kind: r === 0 ? 'new' : 'known', wallMs, maxDelayMs: h.max / 1e6, p99DelayMs: h.percentile(99) / 1e6, meanDelayMs: h.mean / 1e6, nativeSyncMs: sums });
     }
   } finally {
-    for (const fd of fds) addon.closeFd(fd);
     bpf.close();
   }
   return out;

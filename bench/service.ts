@@ -17,6 +17,7 @@ import { createMetrics } from '../agent/src/metrics/registry.js';
 import type { ConntrackResolver } from '../agent/src/native.js';
 import { ETH_P_IP, IPPROTO, frame, ipv4, tcp } from '../tests/bpf/packets.js';
 import { quietLogger } from './quiet-log.js';
+import { withSlotFd } from './slots.js';
 import { spread, type Spread } from './stats.js';
 
 export interface ServiceOptions {
@@ -107,8 +108,6 @@ async function child(o: ServiceOptions): Promise<ServiceResult> {
   /** A map and a Collector draining it; `resolver` undefined: resolution off. */
   const setup = (resolver: ConntrackResolver | undefined) => {
     const bpf = new addon.BpfObject({ objectPath: DEFAULT_OBJECT_PATH, maxFlows: n, ringbufBytes: 1 << 16 });
-    const ids = Object.fromEntries(bpf.info().maps.map((m) => [m.name, m.id!]));
-    const fds = ['connection_flows', 'connection_flows_1'].map((name) => addon.benchFdById('map', ids[name]!));
     const log = quietLogger();
     const ledger = new Ledger({ pairTtlMs: 3_600_000, trackConnections: true });
     const metrics = createMetrics(ledger.view);
@@ -119,7 +118,7 @@ async function child(o: ServiceOptions): Promise<ServiceResult> {
       metrics,
       async round(): Promise<number> {
         await restored;
-        addon.benchFillFlows(fds[active]!, { count: n, connectionsPerPair: o.connectionsPerPair, ipv6: false });
+        withSlotFd(addon, bpf, active, (fd) => addon.benchFillFlows(fd, { count: n, connectionsPerPair: o.connectionsPerPair, ipv6: false }));
         const t = process.hrtime.bigint();
         await collector.collect();
         const s = seconds(t);
@@ -128,7 +127,6 @@ async function child(o: ServiceOptions): Promise<ServiceResult> {
         return s;
       },
       close() {
-        for (const fd of fds) addon.closeFd(fd);
         bpf.close();
       },
     };

@@ -10,7 +10,8 @@
       "src/links.cc",
       "src/maps.cc",
       "src/conntrack.cc",
-      "src/service.cc"
+      "src/service.cc",
+      "src/slots.cc"
     ]
   },
   "target_defaults": {

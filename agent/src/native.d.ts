@@ -113,9 +113,11 @@ export declare class BpfObject {
   /** Every entry of a map no program writes at the time (off the JS thread);
    * interleave adds `records`: key, value, key, value... */
   readMap(name: string, options?: { interleave?: boolean }): Promise<MapContents & { records?: Buffer }>;
-  /** A flow map folded per pair off the JS thread: `keys` (flow_key each) and
-   * `pairs` (pair_key, bytes u64, packets u64, connections u32: 56 B each). */
-  readPairs(flowMap: string, service?: ServiceOptions): Promise<{ count: number; keys: Buffer; pairs: Buffer; service?: ServiceResolution }>;
+  /** A flow map folded per pair off the JS thread: `keys` (flow_key each, the
+   * connections folded), `deferredKeys` (those left for the next drain: their
+   * Service's conntrack entry is not there yet) and `pairs` (pair_key, bytes
+   * u64, packets u64, connections u32: 56 B each). */
+  readPairs(flowMap: string, service?: ServiceOptions): Promise<{ count: number; keys: Buffer; deferredKeys: Buffer; pairs: Buffer; service?: ServiceResolution }>;
   /** A copy of flow_records (64 B each) with translated connections' dst set to their backend. */
   resolveRecords(records: Buffer, service: ServiceOptions): Promise<{ records: Buffer; service: ServiceResolution }>;
   /**
@@ -126,6 +128,15 @@ export declare class BpfObject {
   updateMap(name: string, keys: Buffer, values: Buffer): Promise<void>;
   /** Missing keys are not an error. Same contract on `keys` as updateMap. */
   deleteKeys(name: string, keys: Buffer): Promise<void>;
+  /**
+   * Empties a drained flow slot (connection_flows, connection_flows_1) of
+   * `drained` and keeps `kept`: by putting a fresh map holding only `kept`
+   * into the slot when that is cheaper than deleting (`how` 'auto') or when
+   * told ('replace'), else by deleting them. A replacement that failed
+   * (`replaceError`) falls back to deleting. Same contract on the Buffers as
+   * updateMap.
+   */
+  releaseSlot(flowMap: string, drained: Buffer, kept: Buffer, how?: 'auto' | 'replace' | 'delete'): Promise<{ replaced: boolean; replaceError?: NativeError }>;
   /** One entry, one syscall, on the JS thread: for small bookkeeping maps (tc_qdiscs). */
   updateEntry(name: string, key: Buffer, value: Buffer): void;
   /** One entry, one syscall, on the JS thread; a missing key is not an error. */

@@ -68,7 +68,7 @@ export class FakeLedgerMaps implements LedgerMaps {
     return { count: this.totals.size, keys, values };
   }
 
-  async readPairs(flowMap: string): Promise<{ count: number; keys: Buffer; pairs: Buffer }> {
+  async readPairs(flowMap: string): Promise<{ count: number; keys: Buffer; deferredKeys: Buffer; pairs: Buffer }> {
     const flows = this.slots[flowMap === 'connection_flows' ? 0 : 1]!;
     const folded = new Map<string, { bytes: number; packets: number; ports: Set<number> }>();
     for (const f of flows) {
@@ -88,7 +88,7 @@ export class FakeLedgerMaps implements LedgerMaps {
       pairs.writeUInt32LE(p.ports.size, at + RECORD_CONNECTIONS);
     });
     // One flow_key per flow; only their count matters to the fake's deleteKeys.
-    return { count: flows.length, keys: Buffer.alloc(flows.length * FLOW_KEY_SIZE), pairs };
+    return { count: flows.length, keys: Buffer.alloc(flows.length * FLOW_KEY_SIZE), deferredKeys: Buffer.alloc(0), pairs };
   }
 
   // Async like the addon's (a worker thread), so the ledger's awaits are exercised.
@@ -118,6 +118,11 @@ export class FakeLedgerMaps implements LedgerMaps {
       const slot = this.slots[name === 'connection_flows' ? 0 : 1]!;
       slot.splice(0, keys.length / FLOW_KEY_SIZE);
     }
+  }
+
+  async releaseSlot(name: string, drained: Buffer, _kept: Buffer, _how?: string): Promise<{ replaced: boolean }> {
+    await this.deleteKeys(name, drained);
+    return { replaced: false };
   }
 
   control(): FlowControl {

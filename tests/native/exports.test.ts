@@ -12,7 +12,7 @@ const AGENT_EXPORTS = [
 ];
 const AGENT_METHODS = [
   'attachTc', 'attachTcx', 'busy', 'close', 'control', 'deleteEntry', 'deleteKeys', 'detachTc', 'info', 'queryTc',
-  'readMap', 'readPairs', 'resolveRecords', 'ringAdvance', 'ringPeek', 'setControl', 'stats', 'updateEntry', 'updateMap', 'waitForPrograms',
+  'readMap', 'readPairs', 'releaseSlot', 'resolveRecords', 'ringAdvance', 'ringPeek', 'setControl', 'stats', 'updateEntry', 'updateMap', 'waitForPrograms',
 ];
 const TESTING_EXPORTS = [
   'attachTcxPinned', 'benchCloseObjects', 'benchDrainFloor', 'benchFdById', 'benchFillConntrack', 'benchFillFlows', 'benchLoadObject', 'benchObjGet', 'benchTestRun', 'benchTestRunParallel',

@@ -18,7 +18,7 @@
 namespace ebpf_agent {
 namespace {
 
-const char* const kPinnedMaps[] = {"connection_flows", "connection_flows_1", "flow_control",
+const char* const kPinnedMaps[] = {"connection_flows", "connection_flows_1", "flow_slots", "flow_control",
                                    "overflow_events", "agent_stats", "pair_totals", "tc_qdiscs",
                                    "service_resolution"};
 
@@ -71,6 +71,7 @@ Napi::Object BpfObject::Init(Napi::Env env, Napi::Object exports) {
       InstanceMethod("readPairs", &BpfObject::ReadPairs),
       InstanceMethod("updateMap", &BpfObject::UpdateMap),
       InstanceMethod("deleteKeys", &BpfObject::DeleteKeys),
+      InstanceMethod("releaseSlot", &BpfObject::ReleaseSlot),
       InstanceMethod("updateEntry", &BpfObject::UpdateEntry),
       InstanceMethod("deleteEntry", &BpfObject::DeleteEntry),
       InstanceMethod("control", &BpfObject::Control),
@@ -111,6 +112,8 @@ BpfObject::BpfObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<BpfObjec
       int err = bpf_map__set_max_entries(bpf_object__find_map_by_name(obj_, name), max_flows);
       if (err) throw ErrnoError(env, err, std::string("sizing map ") + name);
     }
+    // flow_slots takes hash maps of any max_entries (5.10+ compares type,
+    // sizes and flags only), so its template keeps the declared size.
     int err = bpf_map__set_max_entries(bpf_object__find_map_by_name(obj_, "overflow_events"), ringbuf_bytes);
     if (err) throw ErrnoError(env, err, "sizing ring buffer overflow_events");
     // The resolution log holds one transaction: a whole slot, or every record
@@ -129,6 +132,7 @@ BpfObject::BpfObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<BpfObjec
 
     if (opts.Has("pinPath") && opts.Get("pinPath").IsString()) {
       std::string pin = opts.Get("pinPath").As<Napi::String>();
+      pin_dir_ = pin;
       for (const char* name : kPinnedMaps) {
         std::string p = pin + "/" + name;
         err = bpf_map__set_pin_path(bpf_object__find_map_by_name(obj_, name), p.c_str());
@@ -137,6 +141,7 @@ BpfObject::BpfObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<BpfObjec
     }
     err = bpf_object__load(obj_);
     if (err) throw ErrnoError(env, err, "loading BPF object " + path + " (verifier or map creation)");
+    InitSlots(env);
     if (opts.Has("podCgroupPath") && opts.Get("podCgroupPath").IsString()) {
       std::string cg = opts.Get("podCgroupPath").As<Napi::String>();
       int cg_fd = open(cg.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -148,6 +153,7 @@ BpfObject::BpfObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<BpfObjec
       if (rc) throw ErrnoError(env, e, "setting the pods cgroup " + cg + " (is it on cgroup v2?)");
     }
   } catch (...) {
+    CloseSlots();
     bpf_object__close(obj_);
     obj_ = nullptr;
     throw;
@@ -157,6 +163,7 @@ BpfObject::BpfObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<BpfObjec
 
 BpfObject::~BpfObject() {
   UnmapRing();
+  CloseSlots();
   if (obj_) bpf_object__close(obj_);
 }
 
@@ -173,7 +180,7 @@ int BpfObject::ProgramFd(Napi::Env env, const std::string& name) const {
 
 int BpfObject::MapFd(const char* name) const {
   bpf_map* m = obj_ ? bpf_object__find_map_by_name(obj_, name) : nullptr;
-  return m ? bpf_map__fd(m) : -1;
+  return m ? FdOf(m) : -1;
 }
 
 Napi::Value BpfObject::Info(const Napi::CallbackInfo& info) {
@@ -203,7 +210,7 @@ Napi::Value BpfObject::Info(const Napi::CallbackInfo& info) {
     o.Set("maxEntries", bpf_map__max_entries(m));
     bpf_map_info mi{};
     uint32_t len = sizeof(mi);
-    if (bpf_obj_get_info_by_fd(bpf_map__fd(m), &mi, &len) == 0) o.Set("id", mi.id);
+    if (bpf_obj_get_info_by_fd(FdOf(m), &mi, &len) == 0) o.Set("id", mi.id);
     const char* pin = bpf_map__pin_path(m);
     if (pin) o.Set("pinPath", pin);
     maps.Set(i++, o);
@@ -251,6 +258,7 @@ Napi::Value BpfObject::Close(const Napi::CallbackInfo& info) {
     }
   }
   UnmapRing();
+  CloseSlots();
   if (obj_) bpf_object__close(obj_);
   obj_ = nullptr;
   return info.Env().Undefined();

@@ -19,6 +19,10 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
 
   int ProgramFd(Napi::Env env, const std::string& name) const;
   int MapFd(const char* name) const;
+  // slots.cc: the current fd of a map (a flow slot's map changes on release).
+  int FdOf(bpf_map* m) const;
+  // Takes ownership of fd as the slot's map (JS thread).
+  void AdoptSlot(uint32_t slot, int fd);
 
  private:
   // bpf_object.cc
@@ -53,6 +57,11 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
   // ringbuf.cc
   Napi::Value RingPeek(const Napi::CallbackInfo& info);
   Napi::Value RingAdvance(const Napi::CallbackInfo& info);
+  // slots.cc
+  Napi::Value ReleaseSlot(const Napi::CallbackInfo& info);
+  void InitSlots(Napi::Env env);
+  void CloseSlots();
+  static int SlotIndex(const char* name);
   // service.cc
   Napi::Value ResolveRecords(const Napi::CallbackInfo& info);
   void MapRing(Napi::Env env);
@@ -70,6 +79,11 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
   void* ring_consumer_ = nullptr;
   void* ring_producer_ = nullptr;
   size_t ring_size_ = 0;
+  // The flow slots' maps as flow_slots holds them (see slots.cc), and maps
+  // replaced while a worker still held their fd (closed when none does).
+  int slot_fd_[2] = {-1, -1};
+  std::vector<int> retired_fds_;
+  std::string pin_dir_;
   bool coarse_clock_ = false;
   double load_seconds_ = 0;
 };

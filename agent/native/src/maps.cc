@@ -199,7 +199,11 @@ class ReadPairsWorker : public ObjectWorker {
         const auto* v = reinterpret_cast<const flow_stats*>(values.data() + static_cast<size_t>(i) * sizeof(flow_stats));
         if (next < backends.size() && backends[next].first == i) {
           const Backend& b = backends[next++].second;
-          if (IsDeferred(b)) continue;
+          if (IsDeferred(b)) {
+            deferred_keys_.insert(deferred_keys_.end(), reinterpret_cast<const uint8_t*>(k),
+                                  reinterpret_cast<const uint8_t*>(k) + sizeof(flow_key));
+            continue;
+          }
           flow_key to = *k;
           std::memcpy(to.dst_addr, b.addr, 16);
           pairs.Add(to, v->bytes, v->packets);
@@ -219,6 +223,7 @@ class ReadPairsWorker : public ObjectWorker {
     Napi::Object out = Napi::Object::New(env);
     out.Set("count", count_);
     out.Set("keys", MoveToBuffer(env, std::move(keys_)));
+    out.Set("deferredKeys", MoveToBuffer(env, std::move(deferred_keys_)));
     out.Set("pairs", MoveToBuffer(env, std::move(records_)));
     if (resolve_) out.Set("service", ResolveCountsToJs(env, service_));
     deferred_.Resolve(out);
@@ -227,7 +232,7 @@ class ReadPairsWorker : public ObjectWorker {
  private:
   int fd_;
   std::string name_;
-  std::vector<uint8_t> keys_;
+  std::vector<uint8_t> keys_, deferred_keys_;
   std::vector<PairFolder::Entry> records_;
   uint32_t count_ = 0;
   bool resolve_ = false;
@@ -235,20 +240,6 @@ class ReadPairsWorker : public ObjectWorker {
   uint64_t epoch_ = 0;
   std::shared_ptr<Conntrack> ct_;
   ResolveCounts service_;
-};
-
-// The bytes of a Buffer argument, kept alive (and, by the contract in
-// native.d.ts, unchanged) until the worker has settled.
-class HeldBytes {
- public:
-  explicit HeldBytes(const Napi::Buffer<uint8_t>& b) : ref_(Napi::Persistent(b)), data_(b.Data()), len_(b.Length()) {}
-  const uint8_t* data() const { return data_; }
-  size_t size() const { return len_; }
-
- private:
-  Napi::Reference<Napi::Buffer<uint8_t>> ref_;
-  const uint8_t* data_;
-  size_t len_;
 };
 
 // Batch update (5.6+), element by element where the kernel lacks it.
@@ -268,22 +259,6 @@ int UpdateAll(int fd, const uint8_t* keys, const uint8_t* values, uint32_t ks, u
     }
     if (err) return errno;
     done += n;
-  }
-  return 0;
-}
-
-// One syscall for the whole batch where the kernel has it (5.6+); a key that
-// is already gone makes it stop early, and the loop finishes key by key.
-// Missing keys are not an error.
-int DeleteAll(int fd, const uint8_t* keys, uint32_t ks, size_t len) {
-  uint32_t count = len / ks;
-  if (!count) return 0;
-  LIBBPF_OPTS(bpf_map_batch_opts, opts);
-  uint32_t n = count;
-  if (bpf_map_delete_batch(fd, keys, &n, &opts) == 0) return 0;
-  size_t start = n <= count ? static_cast<size_t>(n) * ks : 0;
-  for (size_t off = start; off + ks <= len; off += ks) {
-    if (bpf_map_delete_elem(fd, keys + off) && errno != ENOENT) return errno;
   }
   return 0;
 }
@@ -338,6 +313,23 @@ class WaitWorker : public Napi::AsyncWorker {
 
 }  // namespace
 
+// One syscall for the whole batch where the kernel has it (5.6+); a key that
+// is already gone makes it stop early, and the loop finishes key by key.
+// Missing keys are not an error.
+int DeleteAll(int fd, const uint8_t* keys, uint32_t ks, size_t len) {
+  uint32_t count = len / ks;
+  if (!count) return 0;
+  LIBBPF_OPTS(bpf_map_batch_opts, opts);
+  uint32_t n = count;
+  if (bpf_map_delete_batch(fd, keys, &n, &opts) == 0) return 0;
+  size_t start = n <= count ? static_cast<size_t>(n) * ks : 0;
+  for (size_t off = start; off + ks <= len; off += ks) {
+    if (bpf_map_delete_elem(fd, keys + off) && errno != ENOENT) return errno;
+  }
+  return 0;
+}
+
+
 bpf_map* BpfObject::NamedMap(Napi::Env env, const std::string& name) const {
   CheckOpen(env);
   bpf_map* m = bpf_object__find_map_by_name(obj_, name.c_str());
@@ -351,7 +343,7 @@ Napi::Value BpfObject::ReadMap(const Napi::CallbackInfo& info) {
   std::string name = info[0].As<Napi::String>();
   bool interleave = info.Length() > 1 && info[1].IsObject() && info[1].As<Napi::Object>().Get("interleave").ToBoolean();
   bpf_map* m = NamedMap(env, name);
-  return (new ReadMapWorker(env, this, bpf_map__fd(m), bpf_map__key_size(m), bpf_map__value_size(m), name, interleave))
+  return (new ReadMapWorker(env, this, FdOf(m), bpf_map__key_size(m), bpf_map__value_size(m), name, interleave))
       ->Start();
 }
 
@@ -366,7 +358,7 @@ Napi::Value BpfObject::ReadPairs(const Napi::CallbackInfo& info) {
   bpf_map* m = NamedMap(env, name);
   if (bpf_map__key_size(m) != sizeof(flow_key) || bpf_map__value_size(m) != sizeof(flow_stats))
     throw ErrnoError(env, EINVAL, "readPairs: " + name + " is not a flow map");
-  auto* w = new ReadPairsWorker(env, this, bpf_map__fd(m), name);
+  auto* w = new ReadPairsWorker(env, this, FdOf(m), name);
   uint64_t epoch = 0;
   std::shared_ptr<Conntrack> ct;
   if (ServiceOptions(info, 1, epoch, ct)) w->ResolveServices(MapFd("service_resolution"), epoch, std::move(ct));
@@ -384,7 +376,7 @@ Napi::Value BpfObject::UpdateMap(const Napi::CallbackInfo& info) {
   uint32_t count = keys.Length() / ks;
   if (keys.Length() != count * ks || values.Length() != static_cast<size_t>(count) * vs)
     throw ErrnoError(env, EINVAL, "updating map " + name + ": keys and values do not match the map's sizes");
-  return (new UpdateMapWorker(env, this, bpf_map__fd(m), name, keys, values, ks, vs))->Start();
+  return (new UpdateMapWorker(env, this, FdOf(m), name, keys, values, ks, vs))->Start();
 }
 
 // deleteKeys(name, keys) -> Promise<void>: missing keys are not an error.
@@ -396,7 +388,7 @@ Napi::Value BpfObject::DeleteKeys(const Napi::CallbackInfo& info) {
   uint32_t ks = bpf_map__key_size(m);
   if (keys.Length() % ks)
     throw ErrnoError(env, EINVAL, "deleting from map " + name + ": keys do not match the map's key size");
-  return (new DeleteKeysWorker(env, this, bpf_map__fd(m), name, keys, ks))->Start();
+  return (new DeleteKeysWorker(env, this, FdOf(m), name, keys, ks))->Start();
 }
 
 // updateEntry(name, key, value): one element, one syscall, on the JS thread.
@@ -410,7 +402,7 @@ Napi::Value BpfObject::UpdateEntry(const Napi::CallbackInfo& info) {
   auto value = info[2].As<Napi::Buffer<uint8_t>>();
   if (key.Length() != bpf_map__key_size(m) || value.Length() != bpf_map__value_size(m))
     throw ErrnoError(env, EINVAL, "updating an entry of map " + name + ": key or value does not match the map's sizes");
-  if (bpf_map_update_elem(bpf_map__fd(m), key.Data(), value.Data(), BPF_ANY))
+  if (bpf_map_update_elem(FdOf(m), key.Data(), value.Data(), BPF_ANY))
     throw ErrnoError(env, errno, "updating an entry of map " + name);
   return env.Undefined();
 }
@@ -423,7 +415,7 @@ Napi::Value BpfObject::DeleteEntry(const Napi::CallbackInfo& info) {
   auto key = info[1].As<Napi::Buffer<uint8_t>>();
   if (key.Length() != bpf_map__key_size(m))
     throw ErrnoError(env, EINVAL, "deleting an entry of map " + name + ": key does not match the map's key size");
-  if (bpf_map_delete_elem(bpf_map__fd(m), key.Data()) && errno != ENOENT)
+  if (bpf_map_delete_elem(FdOf(m), key.Data()) && errno != ENOENT)
     throw ErrnoError(env, errno, "deleting an entry of map " + name);
   return env.Undefined();
 }

@@ -174,6 +174,8 @@ export class Collector {
       for (const r of await this.ledger.applySlot()) {
         this.onTxn(r);
         if (r.kind !== 'slot') continue;
+        if (r.slotReplaceError) this.log.warn('could not give the drained slot a fresh map; deleted its entries instead', { err: r.slotReplaceError });
+        this.log.debug('slot released', { flows: r.drainedFlows, by: r.slotReplaced ? 'a fresh map' : 'deletes' });
         // The last one is this interval's; one before it was left by a dead process.
         if (r.activePairs !== undefined) {
           drained = r.drainedFlows;

@@ -60,7 +60,7 @@ const LOSS_FULL_KEY = Buffer.alloc(PAIR_KEY_SIZE);
 LOSS_FULL_KEY[4] = 1;
 
 /** The maps a ledger reads and writes: a subset of the addon's BpfObject (tests use a fake). */
-export type LedgerMaps = Pick<BpfObject, 'readMap' | 'readPairs' | 'updateMap' | 'deleteKeys' | 'control' | 'setControl' | 'waitForPrograms' | 'ringPeek' | 'ringAdvance' | 'resolveRecords'>;
+export type LedgerMaps = Pick<BpfObject, 'readMap' | 'readPairs' | 'updateMap' | 'deleteKeys' | 'releaseSlot' | 'control' | 'setControl' | 'waitForPrograms' | 'ringPeek' | 'ringAdvance' | 'resolveRecords'>;
 
 export interface LedgerOptions {
   /** Pairs idle this long are expired (EBPF_PAIR_TTL). */
@@ -83,6 +83,10 @@ export interface TxnResult {
   rows: Int32Array;
   /** Connections read from the idle slot (slot transactions). */
   drainedFlows: number;
+  /** Slot transactions: the slot was released by replacing its map, not by deletes. */
+  slotReplaced?: boolean;
+  /** Why a replacement failed (the slot was then released by deletes). */
+  slotReplaceError?: Error;
   /** Overflow records (flow_record) folded (ring transactions). */
   overflowRecords: number;
   /** Pairs this transaction left out because the ledger was full, and their deltas. */
@@ -330,6 +334,7 @@ export class Ledger {
     let drainedFlows = 0;
     let overflow: Buffer = Buffer.alloc(0);
     let idleKeys: Buffer = Buffer.alloc(0);
+    let deferredKeys: Buffer = Buffer.alloc(0);
     let service: ServiceResolution | undefined;
     const idle = SLOT_MAPS[ctl.activeSlot ^ 1]!;
     const slot = ctl.txnKind === TXN_SLOT;
@@ -341,6 +346,7 @@ export class Ledger {
       const read = await maps.readPairs(idle, resolve);
       drainedFlows = read.count;
       idleKeys = read.keys;
+      deferredKeys = read.deferredKeys;
       records = read.pairs;
       service = read.service;
     } else {
@@ -353,12 +359,14 @@ export class Ledger {
     // Failpoint for the restart tests: die where a crash hurts most, after
     // pair_totals has the deltas and before the slot or ring is released.
     if (r.written > 0 && process.env.EBPF_FAILPOINT === 'ledger-after-apply') process.kill(process.pid, 'SIGKILL');
-    if (slot) await maps.deleteKeys(idle, idleKeys);
+    let release: Awaited<ReturnType<LedgerMaps['releaseSlot']>> | undefined;
+    // EBPF_TEST_SLOT_RELEASE=replace (tests, like EBPF_FAILPOINT): small test nodes take the fresh-map path too.
+    if (slot) release = await maps.releaseSlot(idle, idleKeys, deferredKeys, process.env.EBPF_TEST_SLOT_RELEASE === 'replace' ? 'replace' : 'auto');
     else maps.ringAdvance(ctl.txnRingEnd);
     maps.setControl({ ...ctl, txnKind: TXN_NONE });
     this.noteActivity(r.rows, records, overflow, slot && current);
     return {
-      kind: slot ? 'slot' : 'ring', records, rows: r.rows, drainedFlows, overflowRecords: overflow.length / OVERFLOW_RECORD_SIZE,
+      kind: slot ? 'slot' : 'ring', records, rows: r.rows, drainedFlows, slotReplaced: release?.replaced, slotReplaceError: release?.replaceError, overflowRecords: overflow.length / OVERFLOW_RECORD_SIZE,
       lostPairs: r.lostPairs, lost: r.lost, expired: r.expired, service,
     };
   }

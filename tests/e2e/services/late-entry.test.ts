@@ -9,6 +9,7 @@
 // same NEW event as a confirmed packet). Without the one-round deferral the
 // connection was exported under the ClusterIP as entry_gone.
 import test from 'ava';
+import { execFileSync } from 'node:child_process';
 import { SimulatedNode } from '../helpers/topology.js';
 import { AgentProcess } from '../helpers/agent-process.js';
 import { inNetns } from '../helpers/exec.js';
@@ -18,8 +19,8 @@ import { TARGET_PORT, setServices, type Service } from '../helpers/services.js';
 
 const LATE_PORT = { ipv4: 41_000, ipv6: 41_001 } as const;
 
-test.serial('an entry made after the drain that read its first packet: under the backend, none unresolved', async (t) => {
-  const node = await new SimulatedNode(40).create();
+const lateEntry = test.macro(async (t, nodeId: number, env: Record<string, string>) => {
+  const node = await new SimulatedNode(nodeId).create();
   t.teardown(() => node.destroy());
   const client = await node.addPod('ptp', { skipDad: true });
   const backend = await node.addPod('ptp', { skipDad: true });
@@ -35,9 +36,12 @@ test.serial('an entry made after the drain that read its first packet: under the
   for (const fam of ['ipv4', 'ipv6'] as const) rules.push(`iifname "${client.hostVeth}" udp sport ${LATE_PORT[fam]} notrack`);
   await inNetns(node.netns, 'nft', ['-f', '-'], { input: `table inet ka_late {\n chain c {\n  type filter hook prerouting priority raw; policy accept;\n  ${rules.join('\n  ')}\n }\n}\n` });
 
-  const agent = await AgentProcess.start(node);
+  const agent = await AgentProcess.start(node, env);
   t.teardown(() => agent.stop());
   await agent.waitReady();
+  const slotIds = () => ['connection_flows', 'connection_flows_1'].map((m) =>
+    (JSON.parse(execFileSync('bpftool', ['-j', 'map', 'show', 'pinned', `${agent.pinPath}/${m}`], { encoding: 'utf8' })) as { id: number }).id);
+  const idsBefore = slotIds();
   for (const fam of ['ipv4', 'ipv6'] as const) {
     // An ordinary connection first: the agent learns the Service address and port.
     await send(client, svc[fam], { port: 53, udpCount: 2, udpSize: 90 });
@@ -61,4 +65,11 @@ test.serial('an entry made after the drain that read its first packet: under the
   t.deepEqual(under('svc'), { bytes: 0, packets: 0 }, 'nothing under the Service address');
   const unresolved = (await agent.samples()).filter((s) => s.name === 'kubeadapt_unresolved_service_flows_total' && s.value > 0);
   t.deepEqual(unresolved, []);
+  const replaced = slotIds().some((id, i) => id !== idsBefore[i]);
+  t.is(replaced, Boolean(env.EBPF_TEST_SLOT_RELEASE), 'slots get fresh maps when told to, and not for a few flows on their own');
 });
+
+test.serial('an entry made after the drain that read its first packet: under the backend, none unresolved', lateEntry, 40, {});
+// Every drain releases the slot by replacing its map (agent/native/src/slots.cc
+// does so on its own from ~200k drained flows): the deferred connection moves with it.
+test.serial('the same when every drained slot gets a fresh map', lateEntry, 41, { EBPF_TEST_SLOT_RELEASE: 'replace' });
