@@ -170,7 +170,17 @@ int BpfObject::FdOf(bpf_map* m) const {
 // After load: each slot's map is whatever flow_slots holds (a restarted
 // agent's pinned flow_slots may hold newer maps than libbpf reused by name).
 void BpfObject::InitSlots(Napi::Env env) {
-  int outer = bpf_map__fd(bpf_object__find_map_by_name(obj_, "flow_slots"));
+  bpf_map* slots = bpf_object__find_map_by_name(obj_, "flow_slots");
+  if (!slots) {
+    // An object built before flow_slots (bench/ab.ts compares builds): its
+    // maps are the slots for good, and a release deletes.
+    for (uint32_t i = 0; i < FLOW_SLOTS; i++) {
+      slot_fd_[i] = fcntl(bpf_map__fd(bpf_object__find_map_by_name(obj_, kSlotNames[i])), F_DUPFD_CLOEXEC, 0);
+      if (slot_fd_[i] < 0) throw ErrnoError(env, errno, "opening flow slot " + std::to_string(i));
+    }
+    return;
+  }
+  int outer = bpf_map__fd(slots);
   for (uint32_t i = 0; i < FLOW_SLOTS; i++) {
     uint32_t id = 0;
     int fd = -1;
