@@ -19,7 +19,7 @@ export interface FootprintOptions {
   intervalSeconds: number;
   /** Collection intervals measured per scenario (after one warm-up interval). */
   intervals: number;
-  /** V8 flags (NODE_OPTIONS) the agent runs with: the image's. */
+  /** Node flags the agent runs with (on node's command line): the image's ENTRYPOINT's. */
   nodeOptions: string;
   /** Other flags to measure idle and the largest load again with ('' = Node's defaults). */
   compareNodeOptions?: string;
@@ -27,7 +27,7 @@ export interface FootprintOptions {
 
 export interface FootprintScenario {
   activePairs: number;
-  /** NODE_OPTIONS of the agent ('' = Node's defaults). */
+  /** Node flags of the agent, on node's command line ('' = Node's defaults). */
   nodeOptions: string;
   maxFlows: number;
   rssMiB: Spread;
@@ -85,8 +85,8 @@ async function scenario(node: SimulatedNode, pairs: number, maxFlows: number, o:
     EBPF_COLLECTION_INTERVAL: `${o.intervalSeconds}s`,
     EBPF_MAX_FLOWS: String(maxFlows),
     EBPF_LOG_LEVEL: 'warn',
-    NODE_OPTIONS: nodeOptions,
-  });
+    NODE_OPTIONS: '',
+  }, 0, true, nodeOptions.split(' ').filter(Boolean));
   const addon = loadAddon();
   try {
     await agent.waitReady();

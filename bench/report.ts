@@ -89,7 +89,7 @@ export function report(r: Results): { text: string; targets: Target[] } {
     const f = r.footprint;
     parts.push('\nFootprint: the agent process (RSS median [min-max] over the window, CPU from /proc)');
     parts.push(table([
-      ['active pairs', 'NODE_OPTIONS', 'max flows', 'RSS MiB', 'peak RSS MiB', 'CPU s/min', 'CPU s/collection', 'scrape s', '/metrics MiB'],
+      ['active pairs', 'node flags', 'max flows', 'RSS MiB', 'peak RSS MiB', 'CPU s/min', 'CPU s/collection', 'scrape s', '/metrics MiB'],
       ...f.scenarios.map((s) => [s.activePairs, s.nodeOptions || '(defaults)', s.maxFlows, fmtSpread(s.rssMiB, 0), round(s.peakRssMiB, 0), round(s.cpuSecondsPerMinute, 2), round(s.cpuSecondsPerCollection, 3),
         round(s.scrapeSeconds.median, 3), round(s.metricsBytes / MIB, 1)]),
     ]));

@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -20,26 +21,67 @@
 
 namespace ebpf_agent {
 
+namespace {
+
+// The first `records` entries of the log (the header is entry 0), mapped.
+// Mapping a BPF array maps all of its pages at once (remap_vmalloc_range): the
+// whole log, sized for a full slot (3.6 MiB at 65536 flows), was RSS for the
+// length of every drain, most of an idle agent's peak (bench/ footprint).
+// So only the entries a transaction reads or writes are mapped.
+class LogWindow {
+ public:
+  LogWindow(int fd, uint32_t max_entries) : fd_(fd), max_entries_(max_entries) {}
+  ~LogWindow() { Unmap(); }
+  LogWindow(const LogWindow&) = delete;
+  LogWindow& operator=(const LogWindow&) = delete;
+
+  // Maps entries [0, records); returns an errno or 0. Earlier pointers are invalid after it.
+  int Map(uint32_t records) {
+    static const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+    records = std::min(std::max(records, 1u), max_entries_);
+    size_t bytes = (static_cast<size_t>(records) * sizeof(service_log_record) + page - 1) / page * page;
+    if (bytes <= bytes_) return 0;
+    Unmap();
+    void* mem = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
+    if (mem == MAP_FAILED) return errno;
+    mem_ = mem;
+    bytes_ = bytes;
+    return 0;
+  }
+  service_log_header* header() const { return static_cast<service_log_header*>(mem_); }
+  service_log_record* records() const { return static_cast<service_log_record*>(mem_) + 1; }
+
+ private:
+  void Unmap() {
+    if (mem_) munmap(mem_, bytes_);
+    mem_ = nullptr;
+    bytes_ = 0;
+  }
+  int fd_;
+  uint32_t max_entries_;
+  void* mem_ = nullptr;
+  size_t bytes_ = 0;
+};
+
+}  // namespace
+
 int ResolveWithLog(int log_fd, uint64_t epoch, Conntrack* ct, const uint8_t* base, size_t stride, uint32_t n,
                    bool may_defer, std::vector<std::pair<uint32_t, Backend>>& out, ResolveCounts& counts) {
   bpf_map_info info{};
   uint32_t len = sizeof(info);
   if (bpf_obj_get_info_by_fd(log_fd, &info, &len)) return errno;
   if (info.value_size != sizeof(service_log_record) || info.max_entries < 1) return EINVAL;
-  size_t bytes = static_cast<size_t>(info.max_entries) * sizeof(service_log_record);
-  long page = sysconf(_SC_PAGESIZE);
-  bytes = (bytes + page - 1) / page * page;
-  void* mem = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, log_fd, 0);
-  if (mem == MAP_FAILED) return errno;
-  auto* header = static_cast<service_log_header*>(mem);
-  auto* records = static_cast<service_log_record*>(mem) + 1;
   const uint32_t capacity = info.max_entries - 1;
+  LogWindow log(log_fd, info.max_entries);
+  if (int err = log.Map(1)) return err;
 
-  if (header->epoch == epoch) {
+  if (log.header()->epoch == epoch) {
     // A dead agent's transaction: what it resolved, nothing else.
     counts.replayed = true;
     std::unordered_map<flow_key, Backend, FlowKeyHash, FlowKeyEq> logged;
-    uint32_t count = std::min(header->count, capacity);
+    uint32_t count = std::min(log.header()->count, capacity);
+    if (int err = log.Map(count + 1)) return err;
+    const service_log_record* records = log.records();
     logged.reserve(count);
     for (uint32_t i = 0; i < count; i++) {
       Backend b;
@@ -56,16 +98,17 @@ int ResolveWithLog(int log_fd, uint64_t epoch, Conntrack* ct, const uint8_t* bas
   } else if (ct) {
     ct->Resolve(base, stride, n, may_defer, out, counts);
     if (out.size() > capacity) out.resize(capacity);  // cannot happen: sized for a whole slot or ring
+    if (int err = log.Map(static_cast<uint32_t>(out.size()) + 1)) return err;
+    service_log_record* records = log.records();
     for (size_t i = 0; i < out.size(); i++) {
       std::memcpy(&records[i].key, base + static_cast<size_t>(out[i].first) * stride, sizeof(flow_key));
       records[i].key.pad = 0;
       std::memcpy(records[i].dst_addr, out[i].second.addr, 16);
     }
-    header->count = static_cast<uint32_t>(out.size());
+    log.header()->count = static_cast<uint32_t>(out.size());
     // The epoch says "complete": it must not be visible before the records.
-    __atomic_store_n(&header->epoch, epoch, __ATOMIC_RELEASE);
+    __atomic_store_n(&log.header()->epoch, epoch, __ATOMIC_RELEASE);
   }
-  munmap(mem, bytes);
   return 0;
 }
 

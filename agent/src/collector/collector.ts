@@ -37,6 +37,19 @@ export const COLLECTOR_ERROR_TYPES = ['drain', 'attach', 'ringbuf_full', 'ringbu
 /** Why counted traffic was not exported (kubeadapt_connection_traffic_dropped_*_total). */
 export const DROP_REASONS = ['pair_ledger_full', 'ringbuf_full'] as const;
 
+/**
+ * Hands a drain's records (the addon's memory: 5.6 MB at 100k pairs) back
+ * now. Freed only when V8 collects their Buffer, they stayed for intervals
+ * (a collection makes little JavaScript garbage) and the next drain came on
+ * top: the agent's peak RSS at 100k pairs (bench/ footprint). Detaching the
+ * ArrayBuffer frees it at once; nothing reads a transaction's records after
+ * the cycle that applied it.
+ */
+function release(b: Buffer): void {
+  const ab = b.buffer as ArrayBuffer & { transfer?: (length: number) => ArrayBuffer };
+  if (b.byteOffset === 0 && b.byteLength === ab.byteLength && ab.transfer) ab.transfer(0);
+}
+
 export class Collector {
   private timer: NodeJS.Timeout | undefined;
   private overflowTimer: NodeJS.Timeout | undefined;
@@ -182,6 +195,7 @@ export class Collector {
           active = r.activePairs;
         }
         if (this.opts.dumpMaps && this.log.enabled('debug')) this.dumpPairs(r);
+        release(r.records);
       }
       this.exportLedger();
       this.metrics.overflowShare.set(this.ringRecords + drained ? this.ringRecords / (this.ringRecords + drained) : 0);

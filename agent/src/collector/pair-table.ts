@@ -1,6 +1,6 @@
 // Every IP pair the agent exports, one row each, kept in columns: the pinned
-// ledger's totals (bytes, packets, epoch) mirrored in memory, the pair's label
-// text built once, and its activity. It is the storage of the Ledger
+// ledger's totals (bytes, packets, epoch) mirrored in memory, the pair's key
+// (its label text is written from it on each scrape) and its activity. It is the storage of the Ledger
 // (ledger.ts), its only writer; /metrics renders the series from it through
 // the read-only PairView (metrics/pair-series.ts). A pair costs a few hundred
 // bytes instead of the ~1.8 KiB that prom-client's per-series objects plus two
@@ -20,17 +20,23 @@ export type PairColumn = 'bytes' | 'packets' | 'connections';
 export interface PairView {
   readonly end: number;
   readonly size: number;
-  /** `{src_ip="…",dst_ip="…",protocol="…"}` per row; undefined: no pair there. */
-  readonly labels: readonly (string | undefined)[];
   /** Whether the active-connections series are exported (EBPF_CONNECTION_TRACKING). */
   readonly trackConnections: boolean;
   live(row: number): boolean;
   labelsOf(row: number): PairLabels;
+  /**
+   * `{src_ip="…",dst_ip="…",protocol="…"}` of a live row written at out[at..]
+   * (the caller has MAX_LABEL_TEXT bytes there); returns where it ends.
+   */
+  writeLabels(row: number, out: Uint8Array, at: number): number;
   column(name: PairColumn): ArrayLike<number>;
   /** A reader in progress keeps removed rows from being reused (see PairTable). */
   beginRead(): void;
   endRead(): void;
 }
+
+/** Longest label text: two full IPv6 addresses (114 bytes), plus room. */
+export const MAX_LABEL_TEXT = 128;
 
 export interface PairLabels {
   src_ip: string;
@@ -156,40 +162,44 @@ class PairIndex {
   }
 }
 
-// The label text is assembled as bytes and read out as one flat string: a
-// template literal left a rope and two address strings behind per new pair
-// (~30 MiB of garbage when 100k pairs appear at once: bench/ footprint).
-const scratch = Buffer.alloc(160);
-
-function put(s: string, n: number): number {
-  for (let i = 0; i < s.length; i++) scratch[n++] = s.charCodeAt(i);
+// The label text is written as bytes straight into the scrape's buffer: a
+// string per pair (~75 bytes of V8 heap each, 7.5 MiB at 100k pairs: bench/
+// footprint) was kept only to be copied there. IPv6 text, which needs
+// formatIPv6's strings, is kept per row instead (IPv6 pairs are few).
+function put(out: Uint8Array, s: string, n: number): number {
+  for (let i = 0; i < s.length; i++) out[n++] = s.charCodeAt(i);
   return n;
 }
 
-function putAddress(key: Uint8Array, family: number, at: number, n: number): number {
-  if (family === 6) return put(formatIPv6(key, at), n);
+function putIPv4(out: Uint8Array, key: Uint8Array, at: number, n: number): number {
   for (let i = 0; i < 4; i++) {
     const v = key[at + i]!;
-    if (i) scratch[n++] = 46; // '.'
-    if (v >= 100) scratch[n++] = 48 + ((v / 100) | 0);
-    if (v >= 10) scratch[n++] = 48 + (((v / 10) | 0) % 10);
-    scratch[n++] = 48 + (v % 10);
+    if (i) out[n++] = 46; // '.'
+    if (v >= 100) out[n++] = 48 + ((v / 100) | 0);
+    if (v >= 10) out[n++] = 48 + (((v / 10) | 0) % 10);
+    out[n++] = 48 + (v % 10);
   }
   return n;
 }
 
+/** Writes the label text of the pair_key at key[at..] at out[n..], in prom-client's label order; returns its end. */
+function putLabels(out: Uint8Array, key: Uint8Array, at: number, n: number): number {
+  const protocol = protocolOf(key, at);
+  const v6 = key[at] === 6;
+  n = put(out, '{src_ip="', n);
+  n = v6 ? put(out, formatIPv6(key, at + 4), n) : putIPv4(out, key, at + 4, n);
+  n = put(out, '",dst_ip="', n);
+  n = v6 ? put(out, formatIPv6(key, at + 20), n) : putIPv4(out, key, at + 20, n);
+  n = put(out, '",protocol="', n);
+  n = put(out, protocol, n);
+  return put(out, '"}', n);
+}
+
+const scratch = Buffer.alloc(MAX_LABEL_TEXT);
+
 /** `{src_ip="…",dst_ip="…",protocol="…"}` of the pair_key at key[at..], in prom-client's label order. */
 export function labelText(key: Uint8Array, at: number): string {
-  const protocol = protocolOf(key, at);
-  const family = key[at]!;
-  let n = put('{src_ip="', 0);
-  n = putAddress(key, family, at + 4, n);
-  n = put('",dst_ip="', n);
-  n = putAddress(key, family, at + 20, n);
-  n = put('",protocol="', n);
-  n = put(protocol, n);
-  n = put('"}', n);
-  return scratch.toString('latin1', 0, n);
+  return scratch.toString('latin1', 0, putLabels(scratch, key, at, 0));
 }
 
 export class PairTable implements PairView {
@@ -218,8 +228,10 @@ export class PairTable implements PairView {
   /** The interval in progress: 1 where a transaction applied traffic, and the slot's connections. */
   seen = new Uint8Array(0);
   pending = new Uint32Array(0);
-  /** `{src_ip="…",dst_ip="…",protocol="…"}`, in prom-client's label order. */
-  labels: (string | undefined)[] = [];
+  /** 1 where a row holds a pair. */
+  private alive = new Uint8Array(0);
+  /** Label text of the IPv6 rows (IPv4 text is written from the key). */
+  private readonly v6Labels = new Map<number, string>();
   /** Whether the active-connections series are exported (EBPF_CONNECTION_TRACKING). */
   trackConnections = true;
 
@@ -263,12 +275,19 @@ export class PairTable implements PairView {
   }
 
   live(row: number): boolean {
-    return this.labels[row] !== undefined;
+    return this.alive[row] === 1;
+  }
+
+  writeLabels(row: number, out: Uint8Array, at: number): number {
+    const v6 = this.v6Labels.get(row);
+    return v6 === undefined ? putLabels(out, this.keys, row * PAIR_KEY_SIZE, at) : put(out, v6, at);
   }
 
   /** A new row for the pair_key at raw[at..], zeroed; the caller checked find() first. */
   add(raw: Uint8Array, at = 0): number {
-    const label = labelText(raw, at);
+    // An unknown protocol is refused here, not at a scrape; text is kept for IPv6 only.
+    protocolOf(raw, at);
+    const v6 = raw[at] === 6 ? labelText(raw, at) : undefined;
     const dead = this.index.find(raw, at);
     const row = dead >= 0 ? dead : (this.freeRows.pop() ?? this.end++);
     if (row >= this.capacity) this.reserve(Math.max(1024, this.capacity * 2));
@@ -278,14 +297,16 @@ export class PairTable implements PairView {
     for (let i = 0; i < PAIR_KEY_SIZE; i++) keys[to + i] = raw[at + i]!;
     this.bytes[row] = this.packets[row] = this.epoch[row] = this.lastActiveMs[row] = 0;
     this.connections[row] = this.pending[row] = this.seen[row] = 0;
-    this.labels[row] = label;
+    this.alive[row] = 1;
+    if (v6 !== undefined) this.v6Labels.set(row, v6);
     if (dead < 0) this.index.insert(row);
     return row;
   }
 
   remove(row: number): void {
     if (!this.live(row)) return;
-    this.labels[row] = undefined;
+    this.alive[row] = 0;
+    this.v6Labels.delete(row);
     if (this.readers > 0) this.deadRows.push(row);
     else this.free(row);
   }
@@ -326,6 +347,7 @@ export class PairTable implements PairView {
     this.connections = grow(this.connections, capacity);
     this.seen = grow(this.seen, capacity);
     this.pending = grow(this.pending, capacity);
+    this.alive = grow(this.alive, capacity);
     this.capacity = capacity;
   }
 }

@@ -6,8 +6,8 @@
 // informers' data at 10k pods. client-node is loaded only for a kubeconfig in
 // YAML or one that needs an exec or auth-provider plugin (outside a pod).
 import { readFileSync } from 'node:fs';
-import { request as httpsRequest, type RequestOptions } from 'node:https';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import type { RequestOptions } from 'node:https';
+import type { IncomingMessage } from 'node:http';
 
 const SERVICE_ACCOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
 /** The kubelet refreshes a projected token well before it expires; re-read it this often. */
@@ -36,7 +36,11 @@ export class ApiClient {
     const opts: RequestOptions = { method, headers, timeout: timeoutMs, ...(signal ? { signal } : {}) };
     await this.authenticate(opts);
     return new Promise((resolve, reject) => {
-      const req = (url.protocol === 'http:' ? httpRequest : httpsRequest)(url, opts, resolve);
+      // Loaded on the first request, as CommonJS: an ES import of node:http
+      // loads undici (12 MiB, see metrics/server.ts), and node:https is 7 MiB
+      // an agent without the Kubernetes API never needs.
+      const { request } = url.protocol === 'http:' ? process.getBuiltinModule('node:http') : process.getBuiltinModule('node:https');
+      const req = request(url, opts, resolve);
       req.on('timeout', () => req.destroy(new Error(`${method} ${url.pathname}: no answer in ${timeoutMs} ms`)));
       req.on('error', reject);
       req.end(body === undefined ? undefined : JSON.stringify(body));

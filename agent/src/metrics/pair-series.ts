@@ -3,18 +3,15 @@
 // columns. They are not prom-client metrics and are not in its Registry:
 // prom-client's Counter would keep an object, a label hash string and a
 // labels object per series, three times per pair, and format every label set
-// on every scrape. The label text comes from the table, built once per pair
-// from addresses and a protocol name: none of them holds a character the
-// format escapes (backslash, double quote, line feed).
-import type { PairColumn, PairLabels, PairView } from '../collector/pair-table.js';
+// on every scrape. The table writes each row's label text from its key's
+// addresses and protocol name: none of them holds a character the format
+// escapes (backslash, double quote, line feed).
+import { MAX_LABEL_TEXT, type PairColumn, type PairLabels, type PairView } from '../collector/pair-table.js';
 import type { MetricDefinition } from './definitions.js';
 import type { PairFamily } from './exposition.js';
 import type { TextWriter } from './text-writer.js';
 
 export type { PairColumn };
-
-/** Longest label text: two full IPv6 addresses (114 bytes), plus room. */
-const MAX_LABEL_TEXT = 128;
 
 export class PairSeries implements PairFamily {
   readonly name: string;
@@ -76,15 +73,13 @@ export class PairSeries implements PairFamily {
     const t = this.table;
     if (!this.shown()) return t.end;
     const col = t.column(this.column);
-    const labels = t.labels;
     const line = this.maxLineBytes();
     let row = from;
     for (; row < t.end && w.length < until; row++) {
-      const l = labels[row];
-      if (l === undefined) continue;
+      if (!t.live(row)) continue;
       w.reserve(line);
       w.bytes(this.lineStart);
-      w.latin1(l);
+      w.length = t.writeLabels(row, w.buffer, w.length);
       w.byte(32);
       w.number(col[row]!);
     }

@@ -3,11 +3,13 @@
 // DevTools or speedscope) and /debug/heap-snapshot (a .heapsnapshot). Off by
 // default; bound to 127.0.0.1 unless the metrics address is, so reaching it
 // takes a port-forward.
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { Session } from 'node:inspector/promises';
 import { getHeapSnapshot } from 'node:v8';
 import { close, listen } from './listen.js';
 
+// node:http as CommonJS: an ES import loads undici (metrics/server.ts says why).
+const { createServer } = process.getBuiltinModule('node:http');
 const MAX_SECONDS = 120;
 
 async function cpuProfile(seconds: number): Promise<string> {

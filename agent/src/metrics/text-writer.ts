@@ -94,6 +94,11 @@ export class TextWriter {
     }
   }
 
+  /** The buffer itself, for writers that fill room reserve() made and set `length` after. Valid until the next reserve(). */
+  get buffer(): Buffer {
+    return this.buf;
+  }
+
   result(): Buffer {
     return this.buf.subarray(0, this.length);
   }

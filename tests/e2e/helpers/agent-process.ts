@@ -55,8 +55,12 @@ export class AgentProcess {
     readonly output: () => string,
   ) {}
 
-  /** listenPort: the 127.0.0.1 port in the caller's namespace (0 picks a free one). */
-  static async start(node: SimulatedNode, env: Record<string, string> = {}, listenPort = 0, waitLive = true): Promise<AgentProcess> {
+  /**
+   * listenPort: the 127.0.0.1 port in the caller's namespace (0 picks a free
+   * one). nodeFlags: on node's command line, before the script, as the image's
+   * ENTRYPOINT has them (NODE_OPTIONS refuses most V8 flags).
+   */
+  static async start(node: SimulatedNode, env: Record<string, string> = {}, listenPort = 0, waitLive = true, nodeFlags: readonly string[] = []): Promise<AgentProcess> {
     const pinPath = env.EBPF_BPF_PIN_PATH ?? `/sys/fs/bpf/${node.id}`;
     const agentEnv = {
       ...process.env,
@@ -67,7 +71,7 @@ export class AgentProcess {
       EBPF_LOG_FORMAT: 'json',
       ...env,
     };
-    const { child, output } = await startProcess('nsenter', [`--net=/run/netns/${node.netns}`, process.execPath, AGENT_MAIN], null, agentEnv);
+    const { child, output } = await startProcess('nsenter', [`--net=/run/netns/${node.netns}`, process.execPath, ...nodeFlags, AGENT_MAIN], null, agentEnv);
     let proxy;
     try {
       proxy = await startProcess('python3', [join(HERE, 'netns-proxy.py'), node.netns, String(listenPort), String(AGENT_PORT)], /^ready \d+/m);
