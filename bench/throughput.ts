@@ -185,12 +185,15 @@ export interface Round {
 }
 
 /**
- * A round is judged only when no other work took more than this share of the
- * vCPUs during any of its measurements (the tick-sampled /proc/stat makes ~1 %
- * of noise on a quiet machine). Measured here: 15 % other CPU moved a 2 s TCP
- * run by 15 %, far more than the 2 % it is judged against.
+ * A round is judged only when no other work, in this VM or beside it (steal),
+ * took more than this share of the vCPUs during any of its measurements (the
+ * tick-sampled /proc/stat makes ~1 % of noise on a quiet machine). Measured
+ * here: 15 % other CPU moved a 2 s TCP run by 15 %, far more than the 2 % it
+ * is judged against.
  */
 export const QUIET_OTHER_SHARE = 0.05;
+
+export const isQuiet = (r: Round) => r.otherShare + r.stealShare <= QUIET_OTHER_SHARE;
 
 /** With fewer quiet rounds than this the verdict is "not judged": a median of fewer says little. */
 export const MIN_QUIET_ROUNDS = 5;
@@ -210,7 +213,7 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputCas
       const rounds: Round[] = [];
       // Discarded: the first run after the offloads change warms the path (neighbours, caches, TCP metrics).
       await iperf(node, a, b, c.udp, 1);
-      const quiet = () => rounds.filter((r) => r.otherShare <= QUIET_OTHER_SHARE).length;
+      const quiet = () => rounds.filter(isQuiet).length;
       // More rounds only while enough quiet ones can still come: on a machine
       // busy throughout, more rounds would not change the verdict.
       const more = () => quiet() < o.rounds && rounds.length < o.maxRounds && quiet() + o.maxRounds - rounds.length >= Math.min(MIN_QUIET_ROUNDS, o.rounds);
@@ -257,7 +260,7 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputCas
         });
       }
       const { countedShare, profile } = c.udp ? await countAndProfile(node, a, b, o) : {};
-      const judged = rounds.filter((r) => r.otherShare <= QUIET_OTHER_SHARE);
+      const judged = rounds.filter(isQuiet);
       const from = judged.length >= MIN_QUIET_ROUNDS ? judged : rounds;
       const rates = (xs: Rate[]) => ({ bitsPerSecond: spread(xs.map((x) => x.bitsPerSecond)), packetsPerSecond: spread(xs.map((x) => x.packetsPerSecond)) });
       cases.push({
