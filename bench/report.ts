@@ -105,7 +105,7 @@ export function report(r: Results): { text: string; targets: Target[] } {
   }
 
   if (r.throughput) {
-    parts.push('\nThroughput: iperf3 pod -> pod over veth, without and with the agent attached (median [min-max] over the quiet rounds; ratios of a round: with+with / without+without)');
+    parts.push('\nThroughput: iperf3 pod -> pod over veth, without and with the agent attached (rates: median of all runs; ratios: median [min-max] of the quiet rounds, with+with / without+without each)');
     parts.push(table([
       ['case', 'without Gbit/s', 'with Gbit/s', 'bits ratio', 'without kpps*', 'with kpps*', 'pps ratio', 'counted/sent'],
       ...r.throughput.map((c) => [c.name, round(c.without.bitsPerSecond.median / 1e9, 3), round(c.with.bitsPerSecond.median / 1e9, 3), fmtSpread(c.bitsRatio, 3),
@@ -186,6 +186,6 @@ export function report(r: Results): { text: string; targets: Target[] } {
   parts.push(table([['target', 'measured', 'middle half of rounds', 'limit', 'verdict'],
     ...targets.map((t) => [t.name, `${t.value} ${t.unit}`, t.range ? `${t.range[0]}-${t.range[1]}` : '(one value)', `${t.limit} ${t.unit}`, t.verdict])]));
   parts.push(`Verdicts: met when the middle half of the rounds is within the limit, MISSED when it is all past it, within noise when it straddles it; a single value within ${SINGLE_VALUE_NOISE * 100} % of its limit is within noise.`);
-  if (r.throughput) parts.push(`Throughput is judged on its quiet rounds only, and not judged when fewer than ${MIN_QUIET_ROUNDS} were quiet.`);
+  if (r.throughput) parts.push(`Throughput is judged on its quiet rounds only, and not judged when fewer than ${MIN_QUIET_ROUNDS} were quiet (its figures are then those of all rounds).`);
   return { text: parts.join('\n'), targets };
 }
