@@ -44,7 +44,7 @@ export function table(rows: (string | number)[][]): string {
   return [line(cells[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
 }
 
-export type Verdict = 'met' | 'MISSED' | 'within noise';
+export type Verdict = 'met' | 'MISSED' | 'within noise' | `not judged: ${string}`;
 
 export interface Target {
   name: string;
@@ -82,6 +82,11 @@ function judge(name: string, value: number | Spread, limit: number, unit: string
 
 export function atMost(name: string, value: number | Spread, limit: number, unit = 'x'): Target {
   return judge(name, value, limit, unit, (v) => v <= limit);
+}
+
+/** A target whose measurement cannot be trusted this run (the machine was busy): no verdict, and why. */
+export function notJudged(name: string, value: Spread, limit: number, unit: string, why: string): Target {
+  return { name, value: round(value.median, 3), range: [round(value.q1, 3), round(value.q3, 3)], limit, unit, verdict: `not judged: ${why}`, met: false };
 }
 
 export function atLeast(name: string, value: number | Spread, limit: number, unit = 'x'): Target {
