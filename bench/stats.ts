@@ -89,6 +89,36 @@ export function notJudged(name: string, value: Spread, limit: number, unit: stri
   return { name, value: round(value.median, 3), range: [round(value.q1, 3), round(value.q3, 3)], limit, unit, verdict: `not judged: ${why}`, met: false };
 }
 
+/**
+ * A distribution-free confidence interval of the median: the order statistics
+ * [x(k), x(n+1-k)] with the largest k whose coverage (binomial, p = 1/2) is at
+ * least `level`; [min, max] when no k reaches it. Unlike the middle half of
+ * the rounds it says where the median is, not where one round falls, and it
+ * narrows as rounds are added.
+ */
+export function medianInterval(values: number[], level = 0.9): [number, number] {
+  const s = [...values].sort((a, b) => a - b);
+  const n = s.length;
+  // P(Binom(n, 1/2) <= j) for j = 0..n.
+  const cdf: number[] = [];
+  let c = 1, acc = 0;
+  for (let j = 0; j <= n; j++) {
+    acc += c / 2 ** n;
+    cdf.push(acc);
+    c = (c * (n - j)) / (j + 1);
+  }
+  let k = 1;
+  while (k + 1 <= (n + 1) / 2 && 1 - 2 * cdf[k]! >= level) k++;
+  return [s[k - 1]!, s[n - k]!];
+}
+
+/** A target judged on an interval of its median (medianInterval) instead of the middle half of its rounds. */
+export function atMostInterval(name: string, median: number, interval: [number, number], limit: number, unit: string): Target {
+  const [lo, hi] = interval;
+  const verdict: Verdict = hi <= limit ? 'met' : lo > limit ? 'MISSED' : 'within noise';
+  return { name, value: round(median, 3), range: [round(lo, 3), round(hi, 3)], limit, unit, verdict, met: verdict === 'met' };
+}
+
 export function atLeast(name: string, value: number | Spread, limit: number, unit = 'x'): Target {
   return judge(name, value, limit, unit, (v) => v >= limit);
 }

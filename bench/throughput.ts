@@ -13,7 +13,7 @@ import { inNetns, inNetnsJson, run, startProcess, stopProcess } from '../tests/e
 import { SimulatedNode, type Pod } from '../tests/e2e/helpers/topology.js';
 import { loadWindow, type Load } from './machine-load.js';
 import { cpuSeconds } from './proc.js';
-import { spread, type Spread } from './stats.js';
+import { medianInterval, spread, type Spread } from './stats.js';
 
 export interface ThroughputOptions {
   /** Rounds to run, and quiet rounds wanted: while fewer were quiet, rounds go on up to maxRounds. */
@@ -37,6 +37,9 @@ export interface ThroughputCase {
   /** with / without of the quiet rounds (of all rounds when fewer than MIN_QUIET_ROUNDS were quiet). */
   bitsRatio: Spread;
   packetsRatio: Spread;
+  /** The same rounds' 90 % confidence interval of the median ratio (stats.ts medianInterval): what the verdict reads. */
+  bitsRatioInterval: [number, number];
+  packetsRatioInterval: [number, number];
   rounds: Round[];
   /** Rounds with no more than QUIET_OTHER_SHARE of other work: the ones judged. */
   quietRounds: number;
@@ -269,6 +272,8 @@ export async function runThroughput(o: ThroughputOptions): Promise<ThroughputCas
         with: rates(withAgent),
         bitsRatio: spread(from.map((r) => r.bitsRatio)),
         packetsRatio: spread(from.map((r) => r.packetsRatio)),
+        bitsRatioInterval: medianInterval(from.map((r) => r.bitsRatio)),
+        packetsRatioInterval: medianInterval(from.map((r) => r.packetsRatio)),
         rounds,
         quietRounds: judged.length,
         countedShare,
