@@ -36,11 +36,11 @@ interface Run {
  * Starts `node agent/dist/main.js <command>` in the node namespace with only
  * `keep` in its capability sets.
  */
-function startAgent(keep: readonly string[], port: number, command = 'run'): Run {
+function startAgent(keep: readonly string[], port: number, command = 'run', env = ''): Run {
   const drop = boundingSet().filter((c) => !keep.includes(c)).join(',');
   // ip netns exec gives a private mount namespace with a fresh /sys: mount bpffs there, then drop privileges.
   const inner = `mount -t bpf bpf /sys/fs/bpf && cd ${REPO} && exec env EBPF_BPF_PIN_PATH=/sys/fs/bpf/chartcap `
-    + `EBPF_METRICS_ADDRESS=127.0.0.1 EBPF_METRICS_PORT=${port} EBPF_LOG_FORMAT=console EBPF_COLLECTION_INTERVAL=1s `
+    + `EBPF_METRICS_ADDRESS=127.0.0.1 EBPF_METRICS_PORT=${port} EBPF_LOG_FORMAT=console EBPF_COLLECTION_INTERVAL=1s ${env} `
     + `${CAPSH} --drop=${drop} -- -c 'exec node agent/dist/main.js ${command}'`;
   const child = spawn('ip', ['netns', 'exec', NODE_NS, 'sh', '-c', inner], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -106,7 +106,9 @@ test.serial('with exactly the chart\'s capabilities the agent loads, attaches an
   const keep = granted.filter((c) => available.includes(c));
   const missing = granted.filter((c) => !available.includes(c));
   if (missing.length) t.log(`NOTE: ${missing.join(', ')} not in this machine's bounding set: measured without (kernel ${kernel})`);
-  const run = startAgent(keep, 19181);
+  // Every drained slot released by a fresh map (created, pinned, put into
+  // flow_slots): the path a busy node takes, with the same capabilities.
+  const run = startAgent(keep, 19181, 'run', 'EBPF_TEST_SLOT_RELEASE=replace EBPF_LOG_LEVEL=debug');
   t.teardown(() => stop(run));
   await until('/health/ready = 200', 15_000, () => (scrape(19181, '/health/ready').status === 200 ? true : undefined))
     .catch((e: Error) => { throw new Error(`${e.message}\n${run.output()}`); });
@@ -115,6 +117,12 @@ test.serial('with exactly the chart\'s capabilities the agent loads, attaches an
   const line = await until('the 3 UDP packets in /metrics', 10_000, () =>
     metric(scrape(19181, '/metrics').body, new RegExp(`^kubeadapt_connection_traffic_packets_total\\{src_ip="${POD_IP}",dst_ip="${HOST_IP}",protocol="udp"\\} 3$`)));
   t.truthy(line);
+  // More packets after a slot was replaced land in the new map and count on.
+  await until('a slot released by a fresh map', 10_000, () => (/slot released .*a fresh map/.test(run.output()) ? true : undefined));
+  sh('ip', ['netns', 'exec', POD_NS, 'bash', '-c', `for i in 1 2 3; do echo hi > /dev/udp/${HOST_IP}/9999; done`]);
+  await until('the 6 UDP packets in /metrics', 10_000, () =>
+    metric(scrape(19181, '/metrics').body, new RegExp(`^kubeadapt_connection_traffic_packets_total\\{src_ip="${POD_IP}",dst_ip="${HOST_IP}",protocol="udp"\\} 6$`)));
+  t.notRegex(run.output(), /could not give the drained slot a fresh map/);
 });
 
 test.serial('the preflight init container (main.js check) passes with exactly the chart\'s capabilities', async (t) => {

@@ -11,6 +11,14 @@
 
 namespace ebpf_agent {
 
+// The object's BTF and the flow maps' key and value types in it, for the
+// maps a slot release creates (fd -1: none).
+struct SlotBtf {
+  int fd = -1;
+  uint32_t key_type_id = 0;
+  uint32_t value_type_id = 0;
+};
+
 class BpfObject : public Napi::ObjectWrap<BpfObject> {
  public:
   static Napi::Object Init(Napi::Env env, Napi::Object exports);
@@ -82,6 +90,7 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
   // The flow slots' maps as flow_slots holds them (see slots.cc), and maps
   // replaced while a worker still held their fd (closed when none does).
   int slot_fd_[2] = {-1, -1};
+  SlotBtf slot_btf_;
   std::vector<int> retired_fds_;
   std::string pin_dir_;
   bool coarse_clock_ = false;

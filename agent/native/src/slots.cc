@@ -6,10 +6,12 @@
 //
 // Crash safety: the ledger releases a slot only after pair_totals has its
 // counts (ledger.ts), as it did with deletes. The new map is pinned under the
-// slot's name before it goes into flow_slots, so pins never point at a map
-// that still holds counts already applied; flow_slots itself is the truth a
-// restarted agent starts from (InitSlots).
+// slot's name before it goes into flow_slots, so a pin never names a map whose
+// counts are not yet in pair_totals, and the pins are the truth a restarted
+// agent starts from (InitSlots): it opens maps by pin, never by id, which
+// would need CAP_SYS_ADMIN.
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <linux/bpf.h>
 
 #include <fcntl.h>
@@ -43,23 +45,21 @@ bool ReplaceIsCheaper(uint64_t drained, uint64_t max_entries) {
 
 enum class Release { kAuto, kReplace, kDelete };
 
-// An empty map shaped like `like` (type, sizes, flags, BTF types for bpftool).
-int CreateLike(int like) {
+// An empty map shaped like `like` (type, sizes, flags), with the object's BTF
+// types for bpftool when it has them.
+int CreateLike(int like, const SlotBtf& btf) {
   bpf_map_info info{};
   uint32_t len = sizeof(info);
   if (bpf_obj_get_info_by_fd(like, &info, &len)) return -errno;
   LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = info.map_flags);
-  int btf_fd = info.btf_id ? bpf_btf_get_fd_by_id(info.btf_id) : -1;
-  if (btf_fd >= 0) {
-    opts.btf_fd = btf_fd;
-    opts.btf_key_type_id = info.btf_key_type_id;
-    opts.btf_value_type_id = info.btf_value_type_id;
+  if (btf.fd >= 0) {
+    opts.btf_fd = btf.fd;
+    opts.btf_key_type_id = btf.key_type_id;
+    opts.btf_value_type_id = btf.value_type_id;
   }
   int fd = bpf_map_create(static_cast<bpf_map_type>(info.type), info.name, info.key_size, info.value_size,
                           info.max_entries, &opts);
-  int err = fd < 0 ? errno : 0;
-  if (btf_fd >= 0) close(btf_fd);
-  return fd < 0 ? -err : fd;
+  return fd < 0 ? -errno : fd;
 }
 
 uint32_t MapId(int fd) {
@@ -93,9 +93,9 @@ int PinSlot(const std::string& dir, uint32_t slot, int fd) {
 class ReleaseSlotWorker : public ObjectWorker {
  public:
   ReleaseSlotWorker(Napi::Env env, BpfObject* obj, uint32_t slot, int fd, int outer_fd, std::string pin_dir,
-                    const Napi::Buffer<uint8_t>& drained, const Napi::Buffer<uint8_t>& kept, Release how)
+                    SlotBtf btf, const Napi::Buffer<uint8_t>& drained, const Napi::Buffer<uint8_t>& kept, Release how)
       : ObjectWorker(env, obj), owner_(obj), slot_(slot), fd_(fd), outer_fd_(outer_fd), pin_dir_(std::move(pin_dir)),
-        drained_(drained), kept_(kept), how_(how) {}
+        btf_(btf), drained_(drained), kept_(kept), how_(how) {}
 
   void Execute() override {
     bpf_map_info info{};
@@ -124,7 +124,7 @@ class ReleaseSlotWorker : public ObjectWorker {
   // 0 when the slot holds a fresh map with the kept connections; otherwise
   // nothing changed and the caller deletes instead.
   int Replace() {
-    int fd = CreateLike(fd_);
+    int fd = CreateLike(fd_, btf_);
     if (fd < 0) return -fd;
     int err = 0;
     flow_stats v{};
@@ -148,6 +148,7 @@ class ReleaseSlotWorker : public ObjectWorker {
   uint32_t slot_;
   int fd_, outer_fd_;
   std::string pin_dir_;
+  SlotBtf btf_;
   HeldBytes drained_, kept_;
   Release how_;
   int new_fd_ = -1;
@@ -167,43 +168,30 @@ int BpfObject::FdOf(bpf_map* m) const {
   return slot >= 0 ? slot_fd_[slot] : bpf_map__fd(m);
 }
 
-// After load: each slot's map is whatever flow_slots holds (a restarted
-// agent's pinned flow_slots may hold newer maps than libbpf reused by name).
+// After load: each slot's map is the one libbpf found pinned under its name
+// (or created), and flow_slots is made to hold it. They differ only after a
+// crash between a release's pin and its flow_slots update, when the pinned map
+// is the released one: its drained counts are in pair_totals already.
 void BpfObject::InitSlots(Napi::Env env) {
-  bpf_map* slots = bpf_object__find_map_by_name(obj_, "flow_slots");
-  if (!slots) {
-    // An object built before flow_slots (bench/ab.ts compares builds): its
-    // maps are the slots for good, and a release deletes.
-    for (uint32_t i = 0; i < FLOW_SLOTS; i++) {
-      slot_fd_[i] = fcntl(bpf_map__fd(bpf_object__find_map_by_name(obj_, kSlotNames[i])), F_DUPFD_CLOEXEC, 0);
-      if (slot_fd_[i] < 0) throw ErrnoError(env, errno, "opening flow slot " + std::to_string(i));
-    }
-    return;
+  btf* b = bpf_object__btf(obj_);
+  int key = b ? btf__find_by_name_kind(b, "flow_key", BTF_KIND_STRUCT) : -1;
+  int value = b ? btf__find_by_name_kind(b, "flow_stats", BTF_KIND_STRUCT) : -1;
+  if (key > 0 && value > 0 && bpf_object__btf_fd(obj_) >= 0)
+    slot_btf_ = {bpf_object__btf_fd(obj_), static_cast<uint32_t>(key), static_cast<uint32_t>(value)};
+  for (uint32_t i = 0; i < FLOW_SLOTS; i++) {
+    slot_fd_[i] = fcntl(bpf_map__fd(bpf_object__find_map_by_name(obj_, kSlotNames[i])), F_DUPFD_CLOEXEC, 0);
+    if (slot_fd_[i] < 0) throw ErrnoError(env, errno, "opening flow slot " + std::to_string(i));
   }
+  // An object built before flow_slots (bench/ab.ts compares builds): its maps
+  // are the slots for good, and a release deletes.
+  bpf_map* slots = bpf_object__find_map_by_name(obj_, "flow_slots");
+  if (!slots) return;
   int outer = bpf_map__fd(slots);
   for (uint32_t i = 0; i < FLOW_SLOTS; i++) {
     uint32_t id = 0;
-    int fd = -1;
-    if (bpf_map_lookup_elem(outer, &i, &id) == 0) {
-      fd = bpf_map_get_fd_by_id(id);
-      if (fd < 0) throw ErrnoError(env, errno, "opening the map of flow slot " + std::to_string(i));
-    } else if (errno == ENOENT) {
-      // Never left so by the agent; an empty slot gets an empty map.
-      fd = CreateLike(bpf_map__fd(bpf_object__find_map_by_name(obj_, kSlotNames[i])));
-      if (fd < 0) throw ErrnoError(env, -fd, "creating a map for flow slot " + std::to_string(i));
-      if (bpf_map_update_elem(outer, &i, &fd, BPF_ANY)) {
-        int err = errno;
-        close(fd);
-        throw ErrnoError(env, err, "filling flow slot " + std::to_string(i));
-      }
-    } else {
-      throw ErrnoError(env, errno, "reading flow_slots");
-    }
-    slot_fd_[i] = fd;
-    if (!pin_dir_.empty()) {
-      int err = PinSlot(pin_dir_, i, fd);
-      if (err) throw ErrnoError(env, err, "pinning flow slot " + std::to_string(i) + " in " + pin_dir_);
-    }
+    if (bpf_map_lookup_elem(outer, &i, &id) == 0 && id == MapId(slot_fd_[i])) continue;
+    if (bpf_map_update_elem(outer, &i, &slot_fd_[i], BPF_ANY))
+      throw ErrnoError(env, errno, "putting the pinned " + std::string(kSlotNames[i]) + " into flow_slots");
   }
 }
 
@@ -253,7 +241,7 @@ Napi::Value BpfObject::ReleaseSlot(const Napi::CallbackInfo& info) {
     retired_fds_.clear();
   }
   int outer = MapFd("flow_slots");
-  return (new ReleaseSlotWorker(env, this, slot, slot_fd_[slot], outer, pin_dir_, drained, kept, how))->Start();
+  return (new ReleaseSlotWorker(env, this, slot, slot_fd_[slot], outer, pin_dir_, slot_btf_, drained, kept, how))->Start();
 }
 
 }  // namespace ebpf_agent
