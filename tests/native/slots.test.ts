@@ -94,7 +94,7 @@ test.serial('on its own, a slot gets a fresh map when deletes would cost more: m
   }
 });
 
-test.serial('a restarted agent starts from flow_slots: the replaced maps and their counts', async (t) => {
+test.serial('a restarted agent starts from the pins: the replaced maps and their counts', async (t) => {
   const pins = pinDir();
   t.teardown(pins.remove);
   const first = open(pins.dir);
