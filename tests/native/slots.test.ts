@@ -113,6 +113,29 @@ test.serial('a restarted agent starts from the pins: the replaced maps and their
   t.is((await second.readMap('connection_flows')).count, 10);
 });
 
+test.serial('the pins are the truth: a pin that moved without flow_slots (a crash between the two) goes into flow_slots', async (t) => {
+  const pins = pinDir();
+  t.teardown(pins.remove);
+  open(pins.dir).close();
+  // What a release leaves when it dies after pinning its fresh map: the pin names a map flow_slots does not hold.
+  rmSync(`${pins.dir}/connection_flows`);
+  execFileSync('bpftool', ['map', 'create', `${pins.dir}/connection_flows`, 'type', 'hash', 'key', '40', 'value', '32', 'entries', String(MAX_FLOWS), 'name', 'connection_flow']);
+  const fd = addon.benchObjGet(`${pins.dir}/connection_flows`);
+  try {
+    addon.benchFillFlows(fd, { count: 7, connectionsPerPair: 1, ipv6: false });
+  } finally {
+    addon.closeFd(fd);
+  }
+  const bpf = open(pins.dir);
+  t.teardown(() => bpf.close());
+  t.is(mapId(bpf, 'connection_flows'), pinnedId(`${pins.dir}/connection_flows`));
+  t.is((await bpf.readMap('connection_flows')).count, 7);
+  // Slot 0 is active after load: the programs write the pinned map.
+  const packet = frame(ETH_P_IP, ipv4('10.244.1.2', '10.244.2.3', udp(4000, 53, 100), { protocol: IPPROTO.udp }));
+  bpf.testRun({ program: 'tc_pod_egress', packet, repeat: 1 });
+  t.is((await bpf.readMap('connection_flows')).count, 8);
+});
+
 test.serial('an upgrade from pins without flow_slots puts the pinned maps, counts and all, into the slots', async (t) => {
   const pins = pinDir();
   t.teardown(pins.remove);
