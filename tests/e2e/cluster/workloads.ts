@@ -2,6 +2,7 @@
 // in front of the server (TCP and UDP), as a user would deploy them, and the
 // client's sends through `kubectl exec`.
 import type { NodeCluster } from './node.js';
+import { waitFor } from '../kind/command.js';
 
 export const TRAFFIC_NS = 'traffic';
 export const TRAFFIC_IMAGE = 'localhost/kubeadapt/traffic:cluster';
@@ -65,7 +66,19 @@ export async function deployTraffic(cluster: NodeCluster): Promise<TrafficPods> 
     return { name: p.metadata.name, ip: p.status.podIP };
   };
   const svc = await cluster.json<{ spec: { clusterIP: string } }>(['-n', TRAFFIC_NS, 'get', 'service', 'server']);
-  return { client: await pod('client'), server: await pod('server'), clusterIP: svc.spec.clusterIP };
+  const pods = { client: await pod('client'), server: await pod('server'), clusterIP: svc.spec.clusterIP };
+  // Rolled-out pods do not mean kube-proxy has programmed the Service: a UDP
+  // datagram sent to the ClusterIP before then is dropped untranslated, so
+  // the agent counts it under the ClusterIP and the server's oracle never
+  // sees it (a CI run failed so). Wait for both ports' rules and endpoints.
+  const { service, backend } = PORTS;
+  const wanted = [`${pods.clusterIP} . tcp . ${service.tcp} `, `${pods.clusterIP} . udp . ${service.udp} `,
+    `to ${pods.server.ip}:${backend.tcp}`, `to ${pods.server.ip}:${backend.udp}`];
+  await waitFor('kube-proxy rules for the Service, both ports', async () => {
+    const rules = (await cluster.shell('nft list table ip kube-proxy')).stdout;
+    return wanted.every((w) => rules.includes(w)) ? true : undefined;
+  }, 60_000);
+  return pods;
 }
 
 export interface Load { readonly proto: 'tcp' | 'udp'; readonly target: string; readonly port: number; readonly count: number; readonly size: number }
