@@ -33,8 +33,8 @@ struct {
 } pod_cgroup SEC(".maps");
 
 /* Two flow maps, written one at a time (see flow_control.active_slot).
- * key: flow_key; value: flow_stats. Deleted by the agent when it drains the
- * inactive slot. Memory at max_entries (preallocated): about 160 B an entry,
+ * key: flow_key; value: flow_stats. Emptied by the agent after it drains the
+ * inactive slot: its keys deleted, or the map replaced (flow_slots below). Memory at max_entries (preallocated): about 160 B an entry,
  * ~10 MiB per map at 65536. */
 struct flow_map {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -69,6 +69,7 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
   Napi::Value ReleaseSlot(const Napi::CallbackInfo& info);
   void InitSlots(Napi::Env env);
   void CloseSlots();
+  void CloseRetired();
   static int SlotIndex(const char* name);
   // service.cc
   Napi::Value ResolveRecords(const Napi::CallbackInfo& info);

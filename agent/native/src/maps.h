@@ -27,5 +27,4 @@ class HeldBytes {
   size_t len_;
 };
 
-
 }  // namespace ebpf_agent

@@ -19,6 +19,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <string>
 
 #include "bpf_object.h"
@@ -33,8 +34,8 @@ namespace {
 
 const char* const kSlotNames[FLOW_SLOTS] = {"connection_flows", "connection_flows_1"};
 
-// Measured on 6.18 (tests/native/slots.test.ts's numbers come from the same
-// calls): a batch delete costs ~400 ns a key at 1M flows; a replacement ~15 ms
+// Measured on 6.18 by timing releaseSlot against deleteKeys on filled slots
+// (docs/performance.md, Drain): a batch delete costs ~400 ns a key at 1M flows; a replacement ~15 ms
 // (the kernel waits for an RCU grace period whenever a slot of an array of
 // maps changes) plus ~60 ns per entry of max_entries to create the map. So a
 // 1M-entry slot is replaced from ~200k drained keys, a 65536-entry one from
@@ -45,12 +46,9 @@ bool ReplaceIsCheaper(uint64_t drained, uint64_t max_entries) {
 
 enum class Release { kAuto, kReplace, kDelete };
 
-// An empty map shaped like `like` (type, sizes, flags), with the object's BTF
-// types for bpftool when it has them.
-int CreateLike(int like, const SlotBtf& btf) {
-  bpf_map_info info{};
-  uint32_t len = sizeof(info);
-  if (bpf_obj_get_info_by_fd(like, &info, &len)) return -errno;
+// An empty map shaped like the one `info` describes (type, sizes, flags),
+// with the object's BTF types for bpftool when it has them.
+int CreateLike(const bpf_map_info& info, const SlotBtf& btf) {
   LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = info.map_flags);
   if (btf.fd >= 0) {
     opts.btf_fd = btf.fd;
@@ -104,7 +102,7 @@ class ReleaseSlotWorker : public ObjectWorker {
     uint64_t drained = drained_.size() / sizeof(flow_key);
     bool replace = how_ == Release::kReplace || (how_ == Release::kAuto && ReplaceIsCheaper(drained, info.max_entries));
     if (replace) {
-      replace_errno_ = Replace();
+      replace_errno_ = Replace(info);
       if (!replace_errno_) return;
     }
     // Deleting is always possible: a failed replacement changed nothing.
@@ -123,8 +121,8 @@ class ReleaseSlotWorker : public ObjectWorker {
  private:
   // 0 when the slot holds a fresh map with the kept connections; otherwise
   // nothing changed and the caller deletes instead.
-  int Replace() {
-    int fd = CreateLike(fd_, btf_);
+  int Replace(const bpf_map_info& info) {
+    int fd = CreateLike(info, btf_);
     if (fd < 0) return -fd;
     int err = 0;
     flow_stats v{};
@@ -206,13 +204,17 @@ void BpfObject::AdoptSlot(uint32_t slot, int fd) {
   slot_fd_[slot] = fd;
 }
 
+void BpfObject::CloseRetired() {
+  for (int fd : retired_fds_) close(fd);
+  retired_fds_.clear();
+}
+
 void BpfObject::CloseSlots() {
   for (int& fd : slot_fd_) {
     if (fd >= 0) close(fd);
     fd = -1;
   }
-  for (int fd : retired_fds_) close(fd);
-  retired_fds_.clear();
+  CloseRetired();
 }
 
 // releaseSlot(name, drainedKeys, keptKeys, how = 'auto') -> Promise<{replaced,
@@ -236,10 +238,7 @@ Napi::Value BpfObject::ReleaseSlot(const Napi::CallbackInfo& info) {
     else if (h == "delete") how = Release::kDelete;
     else if (h != "auto") throw ErrnoError(env, EINVAL, "releaseSlot: how is '" + h + "'; accepted: auto, replace, delete");
   }
-  if (busy_ == 0) {
-    for (int fd : retired_fds_) close(fd);
-    retired_fds_.clear();
-  }
+  if (busy_ == 0) CloseRetired();
   int outer = MapFd("flow_slots");
   return (new ReleaseSlotWorker(env, this, slot, slot_fd_[slot], outer, pin_dir_, slot_btf_, drained, kept, how))->Start();
 }
