@@ -3,8 +3,7 @@
 // keeping an fd across collections.
 import type { BpfObject } from '../agent/src/native.js';
 import type { TestingAddon } from '../tests/helpers/testing-addon.js';
-
-export const SLOT_MAPS = ['connection_flows', 'connection_flows_1'] as const;
+import { SLOT_MAPS } from '../agent/src/collector/ledger.js';
 
 function using<T>(addon: TestingAddon, fd: number, use: (fd: number) => T): T {
   try {

@@ -8,6 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { DEFAULT_OBJECT_PATH } from '../../agent/src/addon.js';
 import { loadTestingAddon, type TestingBpfObject } from '../helpers/testing-addon.js';
 import { ETH_P_IP, IPPROTO, frame, ipv4, udp } from '../bpf/packets.js';
+import { withPinnedSlotFd, withSlotFd } from '../../bench/slots.js';
+import { SLOT_MAPS } from '../../agent/src/collector/ledger.js';
 
 const addon = loadTestingAddon();
 const MAX_FLOWS = 4096;
@@ -19,12 +21,7 @@ const open = (pinPath?: string) =>
 const mapId = (bpf: TestingBpfObject, name: string) => bpf.info().maps.find((m) => m.name === name)!.id!;
 
 function fill(bpf: TestingBpfObject, map: string, count: number): { bytes: number; packets: number } {
-  const fd = addon.benchFdById('map', mapId(bpf, map));
-  try {
-    return addon.benchFillFlows(fd, { count, connectionsPerPair: 1, ipv6: false });
-  } finally {
-    addon.closeFd(fd);
-  }
+  return withSlotFd(addon, bpf, SLOT_MAPS.indexOf(map as typeof SLOT_MAPS[number]), (fd) => addon.benchFillFlows(fd, { count, connectionsPerPair: 1, ipv6: false }));
 }
 
 /** The id of the map pinned at path, as bpftool shows it. */
@@ -120,12 +117,7 @@ test.serial('the pins are the truth: a pin that moved without flow_slots (a cras
   // What a release leaves when it dies after pinning its fresh map: the pin names a map flow_slots does not hold.
   rmSync(`${pins.dir}/connection_flows`);
   execFileSync('bpftool', ['map', 'create', `${pins.dir}/connection_flows`, 'type', 'hash', 'key', '40', 'value', '32', 'entries', String(MAX_FLOWS), 'name', 'connection_flow']);
-  const fd = addon.benchObjGet(`${pins.dir}/connection_flows`);
-  try {
-    addon.benchFillFlows(fd, { count: 7, connectionsPerPair: 1, ipv6: false });
-  } finally {
-    addon.closeFd(fd);
-  }
+  withPinnedSlotFd(addon, pins.dir, 0, (fd) => addon.benchFillFlows(fd, { count: 7, connectionsPerPair: 1, ipv6: false }));
   const bpf = open(pins.dir);
   t.teardown(() => bpf.close());
   t.is(mapId(bpf, 'connection_flows'), pinnedId(`${pins.dir}/connection_flows`));

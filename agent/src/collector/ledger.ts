@@ -34,7 +34,8 @@ export const RECORD_CONNECTIONS = PAIR_KEY_SIZE + 16;
 const TXN_NONE = 0;
 const TXN_SLOT = 1;
 const TXN_RING = 2;
-const SLOT_MAPS = ['connection_flows', 'connection_flows_1'] as const;
+/** The flow maps by slot index, as flow_control.active_slot and flow_slots number them. */
+export const SLOT_MAPS = ['connection_flows', 'connection_flows_1'] as const;
 const U32 = 2 ** 32;
 /** The same layouts in 32-bit words. */
 const KEY_WORDS = PAIR_KEY_SIZE / 4;

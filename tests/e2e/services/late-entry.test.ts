@@ -10,6 +10,7 @@
 // connection was exported under the ClusterIP as entry_gone.
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
+import { SLOT_MAPS } from '../../../agent/src/collector/ledger.js';
 import { SimulatedNode } from '../helpers/topology.js';
 import { AgentProcess } from '../helpers/agent-process.js';
 import { inNetns } from '../helpers/exec.js';
@@ -39,7 +40,7 @@ const lateEntry = test.macro(async (t, nodeId: number, env: Record<string, strin
   const agent = await AgentProcess.start(node, env);
   t.teardown(() => agent.stop());
   await agent.waitReady();
-  const slotIds = () => ['connection_flows', 'connection_flows_1'].map((m) =>
+  const slotIds = () => SLOT_MAPS.map((m) =>
     (JSON.parse(execFileSync('bpftool', ['-j', 'map', 'show', 'pinned', `${agent.pinPath}/${m}`], { encoding: 'utf8' })) as { id: number }).id);
   const idsBefore = slotIds();
   for (const fam of ['ipv4', 'ipv6'] as const) {
