@@ -3,9 +3,7 @@
 // iperf3 for seconds and moves a throughput round by 10-20 %.
 import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-
-/** USER_HZ: /proc/stat and /proc/<pid>/stat count in 1/100 s. */
-const CLK_TCK = 100;
+import { CLK_TCK, procStat, type ProcStat } from './proc.js';
 
 interface Snapshot {
   at: bigint;
@@ -23,26 +21,11 @@ export interface Load {
   stealShare: number;
 }
 
-function procStat(pid: string): { ppid: number; comm: string; own: number; children: number } | undefined {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return undefined; // exited between readdir and read
-  }
-  const close = text.lastIndexOf(')');
-  const comm = text.slice(text.indexOf('(') + 1, close);
-  // Fields after the command name (which may hold spaces): ppid is the 4th field
-  // of the line, utime/stime the 14th/15th, cutime/cstime the 16th/17th.
-  const f = text.slice(close + 2).split(' ');
-  return { ppid: Number(f[1]), comm, own: (Number(f[11]) + Number(f[12])) / CLK_TCK, children: (Number(f[13]) + Number(f[14])) / CLK_TCK };
-}
-
 function snapshot(): Snapshot {
   const cpu = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
   // user nice system idle iowait irq softirq steal ...
   const [user, nice, system, , , irq, softirq, steal] = cpu as [number, number, number, number, number, number, number, number];
-  const stats = new Map<number, NonNullable<ReturnType<typeof procStat>>>();
+  const stats = new Map<number, ProcStat>();
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     const s = procStat(name);

@@ -74,10 +74,14 @@ function judge(name: string, value: number | Spread, limit: number, unit: string
     const verdict: Verdict = near ? 'within noise' : ok(value) ? 'met' : 'MISSED';
     return { name, value: round(value, 3), limit, unit, verdict, met: verdict === 'met' };
   }
-  const lo = ok(value.q1);
-  const hi = ok(value.q3);
-  const verdict: Verdict = lo && hi ? 'met' : !lo && !hi ? 'MISSED' : 'within noise';
-  return { name, value: round(value.median, 3), range: [round(value.q1, 3), round(value.q3, 3)], limit, unit, verdict, met: verdict === 'met' };
+  return judgeInterval(name, value.median, [value.q1, value.q3], limit, unit, ok);
+}
+
+function judgeInterval(name: string, median: number, [lo, hi]: [number, number], limit: number, unit: string, ok: (v: number) => boolean): Target {
+  const okLo = ok(lo);
+  const okHi = ok(hi);
+  const verdict: Verdict = okLo && okHi ? 'met' : !okLo && !okHi ? 'MISSED' : 'within noise';
+  return { name, value: round(median, 3), range: [round(lo, 3), round(hi, 3)], limit, unit, verdict, met: verdict === 'met' };
 }
 
 export function atMost(name: string, value: number | Spread, limit: number, unit = 'x'): Target {
@@ -114,9 +118,7 @@ export function medianInterval(values: number[], level = 0.9): [number, number] 
 
 /** A target judged on an interval of its median (medianInterval) instead of the middle half of its rounds. */
 export function atMostInterval(name: string, median: number, interval: [number, number], limit: number, unit: string): Target {
-  const [lo, hi] = interval;
-  const verdict: Verdict = hi <= limit ? 'met' : lo > limit ? 'MISSED' : 'within noise';
-  return { name, value: round(median, 3), range: [round(lo, 3), round(hi, 3)], limit, unit, verdict, met: verdict === 'met' };
+  return judgeInterval(name, median, interval, limit, unit, (v) => v <= limit);
 }
 
 export function atLeast(name: string, value: number | Spread, limit: number, unit = 'x'): Target {
