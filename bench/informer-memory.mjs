@@ -11,6 +11,7 @@ import { KubernetesEnrichment } from '../agent/dist/kubernetes/informers.js';
 import { loadApiClient } from '../agent/dist/kubernetes/api.js';
 import '../agent/dist/lifecycle.js';
 import { createLogger } from '../agent/dist/log.js';
+import { loadAddon } from '../agent/dist/addon.js';
 
 const port = Number(process.argv[2]);
 const gc = globalThis.gc;
@@ -29,7 +30,8 @@ const settle = async () => {
   gc();
   return { rss: process.memoryUsage().rss, heap: process.memoryUsage().heapUsed };
 };
-// The agent's own: its modules without the Kubernetes client (EBPF_KUBERNETES=off).
+// The agent's own: its modules and addon, without the Kubernetes client (EBPF_KUBERNETES=off).
+loadAddon();
 const base = await settle();
 const found = await loadApiClient({ KUBECONFIG: kubeconfig });
 if ('reason' in found) throw new Error(found.reason);
@@ -37,7 +39,7 @@ const before = await settle();
 let peak = before.rss;
 const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 5);
 const started = Date.now();
-const e = new KubernetesEnrichment(found.client, createLogger('error', 'json'), { historyMs: 60_000 });
+const e = new KubernetesEnrichment(found.client, createLogger('error', 'json'), { historyMs: 60_000, onListed: () => loadAddon().releaseFreedMemory() /* as lifecycle.ts does */ });
 e.start();
 while (!e.synced) await sleep(5);
 const syncSeconds = (Date.now() - started) / 1000;

@@ -1,7 +1,7 @@
 // Turns bench results into the printed tables and the target verdicts.
 import type { DrainResult } from './drain.js';
 import type { ExpositionResult } from './exposition.js';
-import type { FootprintResult } from './footprint.js';
+import type { FootprintResult, FootprintScenario } from './footprint.js';
 import type { KindResult } from './perpacket.js';
 import type { ContentionResult } from './contention.js';
 import { MIN_QUIET_ROUNDS, QUIET_OTHER_SHARE, type ThroughputCase } from './throughput.js';
@@ -89,8 +89,8 @@ export function report(r: Results): { text: string; targets: Target[] } {
     const f = r.footprint;
     parts.push('\nFootprint: the agent process (RSS median [min-max] over the window, CPU from /proc)');
     parts.push(table([
-      ['active pairs', 'node flags', 'max flows', 'RSS MiB', 'peak RSS MiB', 'CPU s/min', 'CPU s/collection', 'scrape s', '/metrics MiB'],
-      ...f.scenarios.map((s) => [s.activePairs, s.nodeOptions || '(defaults)', s.maxFlows, fmtSpread(s.rssMiB, 0), round(s.peakRssMiB, 0), round(s.cpuSecondsPerMinute, 2), round(s.cpuSecondsPerCollection, 3),
+      ['active pairs', 'node flags', 'max flows', 'RSS MiB', 'peak RSS MiB (rounds)', 'CPU s/min', 'CPU s/collection', 'scrape s', '/metrics MiB'],
+      ...f.scenarios.map((s) => [s.activePairs, s.nodeOptions || '(defaults)', s.maxFlows, fmtSpread(s.rssMiB, 0), s.peakRssRounds ? fmtSpread(s.peakRssRounds, 0) : round(s.peakRssMiB, 0), round(s.cpuSecondsPerMinute, 2), round(s.cpuSecondsPerCollection, 3),
         round(s.scrapeSeconds.median, 3), round(s.metricsBytes / MIB, 1)]),
     ]));
     parts.push(`BPF memory at the default map sizes (max flows ${f.bpfDefault.maxFlows}, bpftool bytes_memlock):`);
@@ -100,8 +100,10 @@ export function report(r: Results): { text: string; targets: Target[] } {
     const shipped = f.scenarios.filter((s) => s.nodeOptions === SHIPPED_NODE_FLAGS.join(' '));
     const idle = shipped.find((s) => s.activePairs === 0);
     const busiest = shipped[shipped.length - 1]!;
-    if (idle) targets.push(atMost('RSS idle, MiB (peak)', idle.peakRssMiB, 60, 'MiB'));
-    if (busiest.activePairs) targets.push(atMost(`RSS at ${busiest.activePairs} pairs, MiB (peak)`, busiest.peakRssMiB, 128, 'MiB'));
+    // Several rounds: judged on the middle half of their peaks; one: on the value.
+    const peak = (s: FootprintScenario) => s.peakRssRounds ?? s.peakRssMiB;
+    if (idle) targets.push(atMost('RSS idle, MiB (peak)', peak(idle), 60, 'MiB'));
+    if (busiest.activePairs) targets.push(atMost(`RSS at ${busiest.activePairs} pairs, MiB (peak)`, peak(busiest), 128, 'MiB'));
   }
 
   if (r.throughput) {

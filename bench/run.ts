@@ -42,9 +42,9 @@ const FULL = {
   contention: { rounds: 7, repeat: 2_000_000 },
   drain: { sizes: [10_000, 100_000, 1_000_000], rounds: 5, connectionsPerPair: 10 },
   exposition: { pairs: [10_000, 100_000], rounds: 5 },
-  footprint: { pairs: [10_000, 100_000], intervalSeconds: 10, intervals: 3, nodeOptions: SHIPPED_NODE_FLAGS.join(' '), compareNodeOptions: '' },
+  footprint: { pairs: [10_000, 100_000], intervalSeconds: 10, intervals: 3, rounds: 3, nodeOptions: SHIPPED_NODE_FLAGS.join(' '), compareNodeOptions: '' },
   throughput: { rounds: 7, maxRounds: 11, seconds: 2, intervalSeconds: 5 },
-  service: { flows: 100_000, connectionsPerPair: 10, rounds: 5, repeat: 1_000_000 },
+  service: { flows: 100_000, connectionsPerPair: 10, rounds: 15, repeat: 1_000_000 },
   cost: { pods: 10_000, nodes: 1_000, services: 1_000, pairs: 100_000, rounds: 5 },
 };
 const QUICK = {
@@ -52,7 +52,7 @@ const QUICK = {
   contention: { rounds: 1, repeat: 1000 },
   drain: { sizes: [1000], rounds: 1, connectionsPerPair: 10 },
   exposition: { pairs: [100], rounds: 1 },
-  footprint: { pairs: [100], intervalSeconds: 1, intervals: 1, nodeOptions: SHIPPED_NODE_FLAGS.join(' ') },
+  footprint: { pairs: [100], intervalSeconds: 1, intervals: 1, rounds: 1, nodeOptions: SHIPPED_NODE_FLAGS.join(' ') },
   throughput: { rounds: 1, maxRounds: 1, seconds: 1, intervalSeconds: 1 },
   service: { flows: 1000, connectionsPerPair: 10, rounds: 1, repeat: 1000 },
   cost: { pods: 300, nodes: 10, services: 10, pairs: 1000, rounds: 1 },

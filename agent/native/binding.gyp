@@ -9,6 +9,7 @@
       "src/netlink.cc",
       "src/links.cc",
       "src/maps.cc",
+      "src/memory.cc",
       "src/conntrack.cc",
       "src/service.cc",
       "src/slots.cc"

@@ -137,6 +137,7 @@ export class Agent {
         for (const [resource, count] of Object.entries(n)) this.metrics.kubernetesObjects.set({ resource }, count);
       },
       onWatchError: (resource) => this.metrics.kubernetesWatchErrors.inc({ resource }),
+      onListed: () => loadAddon().releaseFreedMemory(),
     });
     for (const resource of ['pods', 'nodes', 'services']) {
       this.metrics.kubernetesObjects.set({ resource }, 0);

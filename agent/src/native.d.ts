@@ -206,6 +206,8 @@ export interface NativeAddon {
   ConntrackResolver: typeof ConntrackResolver;
   listLinks(): LinkInfo[];
   closeFd(fd: number): void;
+  /** Hands the free pages of every malloc arena back to the kernel (malloc_trim). */
+  releaseFreedMemory(): void;
   /** Creates an up veth `name` (peer `name`p); returns its ifindex. */
   createTestLink(name: string): number;
   deleteLink(ifindex: number): void;

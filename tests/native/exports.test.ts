@@ -8,7 +8,7 @@ import { loadTestingAddon } from '../helpers/testing-addon.js';
 
 const AGENT_EXPORTS = [
   'BpfObject', 'ConntrackResolver', 'LinkMonitor', 'closeFd', 'createTestLink', 'deleteLink', 'listLinks', 'listRoutes',
-  'listTcFilters', 'listTcxPrograms', 'pinnedMapKeys', 'pinnedMapMaxEntries', 'programName', 'tcxPinnedLinkIfindex',
+  'listTcFilters', 'listTcxPrograms', 'pinnedMapKeys', 'pinnedMapMaxEntries', 'programName', 'releaseFreedMemory', 'tcxPinnedLinkIfindex',
 ];
 const AGENT_METHODS = [
   'attachTc', 'attachTcx', 'busy', 'close', 'control', 'deleteEntry', 'deleteKeys', 'detachTc', 'info', 'queryTc',

@@ -10,6 +10,7 @@
 #include "errors.h"
 #include "exports.h"
 #include "links.h"
+#include "memory.h"
 #include "netlink.h"
 
 namespace ebpf_agent {
@@ -22,14 +23,22 @@ Napi::Value CloseFd(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// releaseFreedMemory(): after a Kubernetes list, whose reads freed many small blocks.
+Napi::Value ReleaseFreed(const Napi::CallbackInfo& info) {
+  ReleaseFreedMemory();
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void InitAgentExports(Napi::Env env, Napi::Object exports) {
+  ConfigureMalloc();
   BpfObject::Init(env, exports);
   LinkMonitor::Init(env, exports);
   ConntrackResolver::Init(env, exports);
   exports.Set("listLinks", Napi::Function::New(env, ListLinks));
   exports.Set("closeFd", Napi::Function::New(env, CloseFd));
+  exports.Set("releaseFreedMemory", Napi::Function::New(env, ReleaseFreed));
   exports.Set("createTestLink", Napi::Function::New(env, CreateTestLink));
   exports.Set("deleteLink", Napi::Function::New(env, DeleteLink));
   exports.Set("listTcFilters", Napi::Function::New(env, ListTcFilters));

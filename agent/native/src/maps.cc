@@ -6,7 +6,6 @@
 #include <linux/membarrier.h>
 #include <sys/syscall.h>
 
-#include <malloc.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -20,6 +19,7 @@
 #include "errors.h"
 #include "flows.h"
 #include "maps.h"
+#include "memory.h"
 #include "object_worker.h"
 #include "pair_fold.h"
 
@@ -37,11 +37,6 @@ void WaitForPrograms() {
 
 namespace {
 
-// The worker threads' malloc arenas keep what a large read freed (tens of MiB
-// at 100k pairs) unless asked to hand it back. Called at the end of Execute(),
-// on the worker thread that freed it: trimming walks every arena and took
-// milliseconds on the JS thread.
-void ReleaseFreedMemory() { malloc_trim(0); }
 
 // Reads every entry with batch lookups (5.6+), or get_next_key where the
 // kernel lacks them. Callers read maps no program writes at the time.
