@@ -21,8 +21,9 @@ function standIn(lists: string[][], watches: Event[][]) {
       calls.push(`watch ${path}`);
       const abort = new AbortController();
       const events = watches.shift();
-      // No more scripted watches: stays open until stopped.
-      if (events) {
+      // No more scripted watches: stays open until stopped, and then ends as the client's does.
+      if (!events) abort.signal.addEventListener('abort', () => done(new DOMException('aborted', 'AbortError')));
+      else {
         setImmediate(() => {
           for (const [type, obj] of events) onEvent(type, obj);
           done();
