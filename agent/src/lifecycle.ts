@@ -115,8 +115,8 @@ export class Agent {
   /** Informers for the workload family; without API credentials it stays off and says why. */
   private async startEnrichment(): Promise<void> {
     const { KubernetesEnrichment } = await import('./kubernetes/informers.js');
-    const { loadApiClient } = await import('./kubernetes/api.js');
-    const found = await loadApiClient(process.env);
+    const { sharedApiClient } = await import('./kubernetes/api.js');
+    const found = await sharedApiClient(process.env);
     if ('reason' in found) {
       this.log.warn('EBPF_KUBERNETES=on but no Kubernetes API to watch: workload attribution is off', { reason: found.reason });
       return;

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { ApiError, loadApiClient, type ApiClient } from '../../agent/src/kubernetes/api.js';
+import { ApiError, loadApiClient, sharedApiClient, type ApiClient } from '../../agent/src/kubernetes/api.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -119,4 +119,22 @@ test('no KUBECONFIG and not in a pod: a reason, no client', async (t) => {
   t.deepEqual(await loadApiClient({}), { reason: 'neither KUBECONFIG nor KUBERNETES_SERVICE_HOST is set: not in a pod' });
   const bad = await loadApiClient({ KUBECONFIG: '/nonexistent/kubeconfig' });
   t.regex('reason' in bad ? bad.reason : '', /^KUBECONFIG=\/nonexistent\/kubeconfig: ENOENT/);
+});
+
+test('sharedApiClient: one client per set of credentials; a reason is not kept, so a kubeconfig written later is found', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ka-shared-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const env = { KUBECONFIG: join(dir, 'kubeconfig') };
+  const missing = await sharedApiClient(env);
+  t.true('reason' in missing);
+  writeFileSync(env.KUBECONFIG, JSON.stringify({
+    'current-context': 'c', clusters: [{ name: 'k', cluster: { server: 'http://127.0.0.1:1' } }],
+    contexts: [{ name: 'c', context: { cluster: 'k', user: 'u' } }], users: [{ name: 'u', user: { token: 't' } }],
+  }));
+  const [a, b] = await Promise.all([sharedApiClient(env), sharedApiClient({ ...env })]);
+  if ('reason' in a || 'reason' in b) throw new Error('no client');
+  t.is(a.client, b.client);
+  const other = await sharedApiClient({ KUBECONFIG: env.KUBECONFIG, KUBERNETES_SERVICE_HOST: '10.96.0.1' });
+  if ('reason' in other) throw new Error(other.reason);
+  t.not(other.client, a.client);
 });

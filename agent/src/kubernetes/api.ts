@@ -173,11 +173,34 @@ function inCluster(env: NodeJS.ProcessEnv, dir = SERVICE_ACCOUNT): ApiClient {
   });
 }
 
+type LoadedClient = { client: ApiClient; source: string } | { reason: string };
+const loaded = new Map<string, Promise<LoadedClient>>();
+
+/**
+ * One client per set of credentials for the whole agent: the enrichment, the
+ * /metrics reviews and the DaemonSet watch each asked for their own and read
+ * the same files (and, for a kubeconfig only client-node reads, built the same
+ * KubeConfig) up to three times at start-up. A reason is not kept: the next
+ * caller looks again.
+ */
+export function sharedApiClient(env: NodeJS.ProcessEnv): Promise<LoadedClient> {
+  const key = [env.KUBECONFIG, env.KUBERNETES_SERVICE_HOST, env.KUBERNETES_SERVICE_PORT].map((v) => v ?? '').join('|');
+  let p = loaded.get(key);
+  if (!p) {
+    p = loadApiClient(env).then((r) => {
+      if ('reason' in r) loaded.delete(key);
+      return r;
+    });
+    loaded.set(key, p);
+  }
+  return p;
+}
+
 /**
  * The API's credentials: KUBECONFIG when set (tests, running outside a pod),
  * else the pod's ServiceAccount; a reason when neither is there.
  */
-export async function loadApiClient(env: NodeJS.ProcessEnv): Promise<{ client: ApiClient; source: string } | { reason: string }> {
+export async function loadApiClient(env: NodeJS.ProcessEnv): Promise<LoadedClient> {
   if (env.KUBECONFIG) {
     const source = `KUBECONFIG=${env.KUBECONFIG}`;
     try {

@@ -7,7 +7,7 @@
 // go, and by the time the garbage collector stops our pod its token no longer
 // authenticates (HTTP 401; issue 17). The watch was opened while the token was
 // good, so the deletion is already known when SIGTERM arrives.
-import { ApiError, loadApiClient, retryDelayMs, type ApiClient } from './api.js';
+import { ApiError, retryDelayMs, sharedApiClient, type ApiClient } from './api.js';
 import type { Logger } from '../log.js';
 
 export interface DaemonSetRef {
@@ -47,7 +47,7 @@ export class DaemonSetWatch {
 
   private async client(): Promise<ApiClient> {
     if (!this.api) {
-      const found = await loadApiClient(process.env);
+      const found = await sharedApiClient(process.env);
       if ('reason' in found) throw new Error(found.reason);
       this.api = found.client;
     }

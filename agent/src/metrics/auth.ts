@@ -97,8 +97,8 @@ export class KubernetesAuthorizer {
 
 /** The two reviews through the agent's API client: KUBECONFIG when set (tests, outside a cluster), else the pod's ServiceAccount. */
 export async function kubernetesReviewApi(): Promise<ReviewApi> {
-  const { loadApiClient } = await import('../kubernetes/api.js');
-  const found = await loadApiClient(process.env);
+  const { sharedApiClient } = await import('../kubernetes/api.js');
+  const found = await sharedApiClient(process.env);
   if ('reason' in found) throw new Error(`EBPF_METRICS_AUTH=kubernetes needs the Kubernetes API: ${found.reason}`);
   const api = found.client;
   type Status<T> = { status?: T };
