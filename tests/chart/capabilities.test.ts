@@ -166,7 +166,8 @@ for (const cap of AGENT_CAPABILITIES) {
       return;
     }
     const failure = await until('a failed BPF load in the log', 15_000, () =>
-      /loading the BPF programs failed.*\((EPERM|EACCES)\)/.exec(run.output())?.[1]);
+      /loading the BPF programs failed.*\((EPERM|EACCES)\)/.exec(run.output())?.[1])
+      .catch((e: Error) => { throw new Error(`${e.message}\n${run.output()}`); });
     t.regex(failure, /^(EPERM|EACCES)$/);
     t.is(scrape(19182, '/health/ready').status, 503);
     t.log(`without ${name}: ${failure}`);
