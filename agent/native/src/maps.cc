@@ -37,7 +37,6 @@ void WaitForPrograms() {
 
 namespace {
 
-
 // Reads every entry with batch lookups (5.6+), or get_next_key where the
 // kernel lacks them. Callers read maps no program writes at the time.
 int ReadAll(int fd, uint32_t key_size, uint32_t value_size, std::vector<uint8_t>& keys, std::vector<uint8_t>& values,
